@@ -1,0 +1,61 @@
+// swift-tools-version: 6.0
+//
+// LatentSampling: data-efficient deep learning by adaptive sampling in a
+// generative model's latent space.
+//
+// Module map (dependencies point down, toward the engine and the C wrappers):
+//
+//   Examples (SystemCheck, ...)      command-line tools
+//              |                           |
+//        LatentSampling (sampling core)   VasFEM (finite-element labeling tool)
+//              |                           |
+//        NeuralNetworks, Datasets          |
+//              |                           |
+//        TensorEngine                HDF5Store
+//              |                           |
+//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh      <- C wrappers (system libraries)
+//
+// No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
+import PackageDescription
+
+let package = Package(
+    name: "LatentSampling",
+    products: [
+        .library(name: "HDF5Store", targets: ["HDF5Store"]),
+        .executable(name: "system-check", targets: ["SystemCheck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // MARK: C wrappers (system libraries; `setup.sh` installs them)
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
+        ),
+        .systemLibrary(
+            name: "CHDF5",
+            pkgConfig: "hdf5-serial",
+            providers: [.apt(["libhdf5-dev"])]
+        ),
+        .systemLibrary(
+            name: "CGmsh",
+            providers: [.apt(["libgmsh-dev"])]
+        ),
+
+        // MARK: HDF5 store
+        .target(name: "HDF5Store", dependencies: ["CHDF5"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
+
+        // MARK: Examples
+        .executableTarget(
+            name: "SystemCheck",
+            dependencies: [
+                "COpenBLAS", "CGmsh", "HDF5Store",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/SystemCheck"
+        ),
+    ]
+)
