@@ -21,6 +21,7 @@ import PackageDescription
 let package = Package(
     name: "LatentSampling",
     products: [
+        .library(name: "LatentSampling", targets: ["LatentSampling"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
     ],
@@ -47,6 +48,9 @@ let package = Package(
         // MARK: HDF5 store
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
+
+        // MARK: Sampling core
+        .target(name: "LatentSampling"),
 
         // MARK: Examples
         .executableTarget(
