@@ -105,8 +105,9 @@ public final class BatchNorm: Layer {
     public let beta: Variable
     public let runningMean: Variable
     public let runningVariance: Variable
-    /// Weight of the current batch in the running statistics update.
-    public let momentum: Float
+    /// Weight of the current batch in the running statistics update (1 replaces the
+    /// running statistics by the batch's, e.g. to calibrate them on a chosen batch).
+    public var momentum: Float
     /// ε added to the variance.
     public let epsilon: Float
     /// Whether batch statistics are used (and running ones updated); see ``Layer/train()``.

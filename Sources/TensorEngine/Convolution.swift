@@ -128,18 +128,18 @@ func addChannelBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Floa
 
 /// Per-channel sums of an [N, C, P] array (the bias gradient of a convolution).
 func channelSums(_ g: Tensor, batch: Int, channels: Int, plane: Int) -> Tensor {
-    var out = [Float](repeating: 0, count: channels)
+    var out = [Double](repeating: 0, count: channels)
     g.scalars.withUnsafeBufferPointer { gp in
         for b in 0..<batch {
             for c in 0..<channels {
                 let src = gp.baseAddress! + (b * channels + c) * plane
-                var s: Float = 0
-                for i in 0..<plane { s += src[i] }
+                var s = 0.0
+                for i in 0..<plane { s += Double(src[i]) }
                 out[c] += s
             }
         }
     }
-    return Tensor(shape: [channels], scalars: out)
+    return Tensor(shape: [channels], scalars: out.map { Float($0) })
 }
 
 /// 2-D convolution (cross-correlation) of NCHW images, through im2col and `cblas_sgemm`.

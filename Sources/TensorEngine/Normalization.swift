@@ -40,18 +40,14 @@ public func batchNorm(
                 var s = 0.0
                 for b in 0..<n {
                     let p = xp.baseAddress! + (b * c + ch) * plane
-                    var partial: Float = 0
-                    for i in 0..<plane { partial += p[i] }
-                    s += Double(partial)
+                    for i in 0..<plane { s += Double(p[i]) }
                 }
                 let mu = s / Double(m)
                 var sq = 0.0
                 let muF = Float(mu)
                 for b in 0..<n {
                     let p = xp.baseAddress! + (b * c + ch) * plane
-                    var partial: Float = 0
-                    for i in 0..<plane { let d = p[i] - muF; partial += d * d }
-                    sq += Double(partial)
+                    for i in 0..<plane { let d = Double(p[i]) - mu; sq += d * d }
                 }
                 let variance = sq / Double(m)
                 meanC[ch] = muF
@@ -98,15 +94,15 @@ public func batchNorm(
     let gammaValue = gamma.value
     return Variable.result(value, inputs: [x, gamma, beta]) {
         { dy in
-            var sumDy = [Float](repeating: 0, count: c)
-            var sumDyXhat = [Float](repeating: 0, count: c)
+            var sumDy = [Double](repeating: 0, count: c)
+            var sumDyXhat = [Double](repeating: 0, count: c)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xhat.withUnsafeBufferPointer { hp in
                     for b in 0..<n {
                         for ch in 0..<c {
                             let o = (b * c + ch) * plane
-                            var s1: Float = 0, s2: Float = 0
-                            for i in 0..<plane { s1 += gp[o + i]; s2 += gp[o + i] * hp[o + i] }
+                            var s1 = 0.0, s2 = 0.0
+                            for i in 0..<plane { s1 += Double(gp[o + i]); s2 += Double(gp[o + i]) * Double(hp[o + i]) }
                             sumDy[ch] += s1
                             sumDyXhat[ch] += s2
                         }
@@ -124,7 +120,7 @@ public func batchNorm(
                                     let o = (b * c + ch) * plane
                                     let k = gammaValue.scalars[ch] * invStd[ch]
                                     if training {
-                                        let mean1 = sumDy[ch] / Float(m), mean2 = sumDyXhat[ch] / Float(m)
+                                        let mean1 = Float(sumDy[ch] / Double(m)), mean2 = Float(sumDyXhat[ch] / Double(m))
                                         for i in 0..<plane { dxp[o + i] = k * (gp[o + i] - mean1 - hp[o + i] * mean2) }
                                     } else {
                                         for i in 0..<plane { dxp[o + i] = k * gp[o + i] }
@@ -136,8 +132,8 @@ public func batchNorm(
                 }
                 grads[0] = Tensor(shape: xv.shape, scalars: dx)
             }
-            if gamma.requiresGradient { grads[1] = Tensor(shape: [c], scalars: sumDyXhat) }
-            if beta.requiresGradient { grads[2] = Tensor(shape: [c], scalars: sumDy) }
+            if gamma.requiresGradient { grads[1] = Tensor(shape: [c], scalars: sumDyXhat.map { Float($0) }) }
+            if beta.requiresGradient { grads[2] = Tensor(shape: [c], scalars: sumDy.map { Float($0) }) }
             return grads
         }
     }
