@@ -14,8 +14,10 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     var patchSize: Int { channels * kernelHeight * kernelWidth }
 }
 
-/// Upper bound on the im2col buffer (floats); batches are processed in chunks below it.
-let im2colBudget = 1 << 21
+/// Upper bound on the im2col buffer (floats, 32 MiB); batches are processed in chunks below it,
+/// large enough that each `sgemm` call has thousands of columns (small calls waste
+/// OpenBLAS thread start-ups).
+let im2colBudget = 1 << 23
 
 /// Unfolds image patches into columns: row `(c·kh + i)·kw + j`, column `b·Ho·Wo + oh·Wo + ow`
 /// holds x[b, c, oh·s − p + i, ow·s − p + j] (zero outside the image), for `batch` images at `x`.
@@ -167,9 +169,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let inPlane = g.channels * g.height * g.width
     let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, k * howo)))
     let xv = x.value, wv = weight.value
-    var y = [Float](repeating: 0, count: n * cOut * howo)
-    var col = [Float](repeating: 0, count: chunk * k * howo)
-    var tmp = [Float](repeating: 0, count: chunk > 1 ? chunk * cOut * howo : 0)
+    var y = uninitializedFloats(n * cOut * howo)
+    var col = uninitializedFloats(chunk * k * howo)
+    var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
     xv.scalars.withUnsafeBufferPointer { xp in
         wv.scalars.withUnsafeBufferPointer { wp in
             y.withUnsafeMutableBufferPointer { yp in
@@ -208,8 +210,8 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
             let needX = x.requiresGradient, needW = weight.requiresGradient
             var dx = [Float](repeating: 0, count: needX ? n * inPlane : 0)
             var dw = [Float](repeating: 0, count: needW ? cOut * k : 0)
-            var col = [Float](repeating: 0, count: chunk * k * howo)
-            var tmp = [Float](repeating: 0, count: chunk > 1 ? chunk * cOut * howo : 0)
+            var col = uninitializedFloats(chunk * k * howo)
+            var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { xp in
                     wv.scalars.withUnsafeBufferPointer { wp in
@@ -292,8 +294,8 @@ public func convTranspose2d(
     let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, k * hw)))
     let xv = x.value, wv = weight.value
     var y = [Float](repeating: 0, count: n * outPlane)
-    var col = [Float](repeating: 0, count: chunk * k * hw)
-    var tmp = [Float](repeating: 0, count: chunk > 1 ? chunk * cIn * hw : 0)
+    var col = uninitializedFloats(chunk * k * hw)
+    var tmp = uninitializedFloats(chunk > 1 ? chunk * cIn * hw : 0)
     xv.scalars.withUnsafeBufferPointer { xp in
         wv.scalars.withUnsafeBufferPointer { wp in
             y.withUnsafeMutableBufferPointer { yp in
@@ -332,10 +334,10 @@ public func convTranspose2d(
         { dy in
             var grads: [Tensor?] = [nil, nil, nil]
             let needX = x.requiresGradient, needW = weight.requiresGradient
-            var dx = [Float](repeating: 0, count: needX ? n * cIn * hw : 0)
+            var dx = uninitializedFloats(needX ? n * cIn * hw : 0)
             var dw = [Float](repeating: 0, count: needW ? cIn * k : 0)
-            var col = [Float](repeating: 0, count: chunk * k * hw)
-            var tmp = [Float](repeating: 0, count: chunk > 1 ? chunk * cIn * hw : 0)
+            var col = uninitializedFloats(chunk * k * hw)
+            var tmp = uninitializedFloats(chunk > 1 ? chunk * cIn * hw : 0)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { xp in
                     wv.scalars.withUnsafeBufferPointer { wp in

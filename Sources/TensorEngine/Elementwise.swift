@@ -10,7 +10,7 @@ extension Tensor {
     /// Applies `f` to every element (a new tensor of the same shape).
     @inlinable
     public func map(_ f: (Float) -> Float) -> Tensor {
-        var out = [Float](repeating: 0, count: count)
+        var out = uninitializedFloats(count)
         scalars.withUnsafeBufferPointer { a in
             out.withUnsafeMutableBufferPointer { o in
                 for i in 0..<a.count { o[i] = f(a[i]) }
@@ -23,7 +23,7 @@ extension Tensor {
     @inlinable
     public func zipMap(_ other: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
         precondition(shape == other.shape, "element-wise operation: shapes \(shape) and \(other.shape) differ")
-        var out = [Float](repeating: 0, count: count)
+        var out = uninitializedFloats(count)
         scalars.withUnsafeBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
                 out.withUnsafeMutableBufferPointer { o in

@@ -12,7 +12,7 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
     let n = x.shape[0], inCount = x.shape[1], outCount = weight.shape[0]
     if let bias { precondition(bias.shape == [outCount], "linear: bias \(bias.shape) must be [\(outCount)]") }
     let xv = x.value, wv = weight.value
-    var y = [Float](repeating: 0, count: n * outCount)
+    var y = uninitializedFloats(n * outCount)
     y.withUnsafeMutableBufferPointer { yp in
         if let bv = bias?.value {
             bv.scalars.withUnsafeBufferPointer { b in
@@ -34,7 +34,7 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
             var grads: [Tensor?] = [nil, nil, nil]
             g.scalars.withUnsafeBufferPointer { gp in
                 if x.requiresGradient {  // dX = dY · W
-                    var dx = [Float](repeating: 0, count: n * inCount)
+                    var dx = uninitializedFloats(n * inCount)
                     wv.scalars.withUnsafeBufferPointer { wp in
                         dx.withUnsafeMutableBufferPointer { dxp in
                             sgemm(transposeA: false, transposeB: false, m: n, n: inCount, k: outCount,
@@ -45,7 +45,7 @@ public func linear(_ x: Variable, weight: Variable, bias: Variable?) -> Variable
                     grads[0] = Tensor(shape: [n, inCount], scalars: dx)
                 }
                 if weight.requiresGradient {  // dW = dYᵀ · X
-                    var dw = [Float](repeating: 0, count: outCount * inCount)
+                    var dw = uninitializedFloats(outCount * inCount)
                     xv.scalars.withUnsafeBufferPointer { xp in
                         dw.withUnsafeMutableBufferPointer { dwp in
                             sgemm(transposeA: true, transposeB: false, m: outCount, n: inCount, k: n,

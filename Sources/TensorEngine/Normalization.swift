@@ -67,8 +67,8 @@ public func batchNorm(
             invStd[ch] = 1 / (runningVariance.value.scalars[ch] + epsilon).squareRoot()
         }
     }
-    var xhat = [Float](repeating: 0, count: xv.count)
-    var y = [Float](repeating: 0, count: xv.count)
+    var xhat = uninitializedFloats(xv.count)
+    var y = uninitializedFloats(xv.count)
     xv.scalars.withUnsafeBufferPointer { xp in
         gamma.value.scalars.withUnsafeBufferPointer { gp in
             beta.value.scalars.withUnsafeBufferPointer { bp in
@@ -111,7 +111,7 @@ public func batchNorm(
             }
             var grads: [Tensor?] = [nil, nil, nil]
             if x.requiresGradient {
-                var dx = [Float](repeating: 0, count: xhat.count)
+                var dx = uninitializedFloats(xhat.count)
                 dy.scalars.withUnsafeBufferPointer { gp in
                     xhat.withUnsafeBufferPointer { hp in
                         dx.withUnsafeMutableBufferPointer { dxp in

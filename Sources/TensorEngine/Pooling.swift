@@ -11,7 +11,7 @@ public func maxPool2d(_ x: Variable, kernelSize: Int, stride: Int? = nil) -> Var
     precondition(h >= kernelSize && w >= kernelSize, "maxPool2d: kernel \(kernelSize) larger than input \(x.shape)")
     let ho = (h - kernelSize) / s + 1, wo = (w - kernelSize) / s + 1
     let planes = n * c, hw = h * w, howo = ho * wo
-    var y = [Float](repeating: 0, count: planes * howo)
+    var y = uninitializedFloats(planes * howo)
     var argmax = [Int32](repeating: 0, count: planes * howo)
     x.value.scalars.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
@@ -73,7 +73,7 @@ public func avgPool2d(_ x: Variable, kernelSize: Int, stride: Int? = nil) -> Var
     let ho = (h - kernelSize) / s + 1, wo = (w - kernelSize) / s + 1
     let planes = n * c, hw = h * w, howo = ho * wo
     let scale = 1 / Float(kernelSize * kernelSize)
-    var y = [Float](repeating: 0, count: planes * howo)
+    var y = uninitializedFloats(planes * howo)
     x.value.scalars.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             for pl in 0..<planes {
@@ -127,7 +127,7 @@ public func upsampleNearest(_ x: Variable, factor: Int = 2) -> Variable {
     let n = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
     let ho = h * factor, wo = w * factor
     let planes = n * c, hw = h * w, howo = ho * wo
-    var y = [Float](repeating: 0, count: planes * howo)
+    var y = uninitializedFloats(planes * howo)
     x.value.scalars.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             for pl in 0..<planes {

@@ -139,3 +139,10 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
         }
     }
 }
+
+/// A `[Float]` of `count` elements whose contents are unspecified: for buffers that the
+/// caller overwrites completely (saves the zero-fill pass of `[Float](repeating:count:)`).
+@inlinable @usableFromInline
+func uninitializedFloats(_ count: Int) -> [Float] {
+    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+}

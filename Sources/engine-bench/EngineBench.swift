@@ -1,0 +1,141 @@
+import ArgumentParser
+import Foundation
+import NeuralNetworks
+import TensorEngine
+
+/// Benchmarks of the tensor engine: training throughput of the paper's networks, the
+/// sampler's latent-gradient step, memory stability, and a Fashion-MNIST LeNet epoch.
+/// Every figure is printed as one JSON line.
+@main
+struct EngineBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine-bench",
+        abstract: "Times the engine's workloads (and the same models in PyTorch with --compare-pytorch).")
+
+    @Flag(help: "Also time the same workloads in PyTorch (CPU, same thread count); installs PyTorch into .venv-torch when missing.")
+    var comparePytorch = false
+
+    @Flag(help: "Run 1,000 LeNet training steps and print resident memory (VmRSS/VmHWM) along the way.")
+    var memoryCheck = false
+
+    @Flag(help: "Train LeNet on Fashion-MNIST for one epoch and print test accuracy and time.")
+    var fashionMnistEpoch = false
+
+    @Flag(help: "Leave glibc's allocator thresholds alone (by default the benchmark calls AllocatorTuning.retainFreedBuffers()).")
+    var defaultAllocator = false
+
+    @Option(help: "BLAS (and PyTorch) threads.")
+    var threads = 2
+
+    @Option(help: "Seconds of timed steps per workload (after warm-up).")
+    var seconds = 5.0
+
+    @Option(help: "Run one workload in this process (used internally: each workload runs in its own process so its peak memory is its own).")
+    var only: String?
+
+    @Option(help: "Directory of the Fashion-MNIST IDX .gz files.")
+    var fashionMnistDirectory = "/usr/share/datasets/fashion-mnist"
+
+    func run() throws {
+        BLASThreads.set(threads)
+        if !defaultAllocator { AllocatorTuning.retainFreedBuffers() }
+        if let only {
+            guard let workload = Workload(rawValue: only) else {
+                throw ValidationError("unknown workload \(only); known: \(Workload.allCases.map(\.rawValue))")
+            }
+            let rate = workload.measure(seconds: seconds)
+            print(jsonLine(["workload": workload.rawValue, "samples_per_s": rate, "peak_rss_mb": peakResidentMegabytes()]))
+            return
+        }
+        if memoryCheck {
+            runMemoryCheck()
+            return
+        }
+        if fashionMnistEpoch {
+            try runFashionMNISTEpoch(directory: fashionMnistDirectory)
+            return
+        }
+        let python = comparePytorch ? try PyTorchEnvironment.ensure() : nil
+        for workload in Workload.allCases {
+            let ours = try runChild(arguments: ["--only", workload.rawValue, "--threads", "\(threads)", "--seconds", "\(seconds)"]
+                                    + (defaultAllocator ? ["--default-allocator"] : []))
+            var fields: [String: Any] = [
+                "workload": workload.rawValue,
+                "ours_samples_per_s": ours["samples_per_s"] ?? 0,
+                "ours_peak_rss_mb": ours["peak_rss_mb"] ?? 0,
+                "threads": threads,
+            ]
+            if let python {
+                let theirs = try PyTorchEnvironment.bench(python: python, workload: workload.rawValue, threads: threads, seconds: seconds)
+                let o = (ours["samples_per_s"] as? Double) ?? 0, p = (theirs["samples_per_s"] as? Double) ?? 0
+                fields["pytorch_samples_per_s"] = p
+                fields["pytorch_peak_rss_mb"] = theirs["peak_rss_mb"] ?? 0
+                fields["ratio"] = p > 0 ? o / p : 0
+                fields["pytorch_version"] = theirs["torch"] ?? ""
+            }
+            print(jsonLine(fields))
+            fflush(nil)
+        }
+    }
+
+    /// Runs this executable again with `arguments` and parses its last JSON line.
+    func runChild(arguments: [String]) throws -> [String: Any] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("workload \(arguments) failed with status \(process.terminationStatus)")
+        }
+        return try lastJSONObject(in: data)
+    }
+}
+
+/// Parses the last line of `data` that is a JSON object.
+func lastJSONObject(in data: Data) throws -> [String: Any] {
+    let text = String(decoding: data, as: UTF8.self)
+    for line in text.split(separator: "\n").reversed() where line.hasPrefix("{") {
+        if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] { return object }
+    }
+    throw ValidationError("no JSON line in output: \(text.suffix(500))")
+}
+
+/// One JSON object on one line, keys sorted with "workload" first.
+func jsonLine(_ fields: [String: Any]) -> String {
+    func encode(_ value: Any) -> String {
+        switch value {
+        case let d as Double: return d.isFinite ? String(format: "%.6g", d) : "null"
+        case let f as Float: return encode(Double(f))
+        case let i as Int: return String(i)
+        case let s as String: return "\"\(s)\""
+        case let b as Bool: return b ? "true" : "false"
+        case let n as NSNumber: return n.stringValue
+        default: return "\"\(value)\""
+        }
+    }
+    let keys = fields.keys.sorted { a, b in a == "workload" ? true : b == "workload" ? false : a < b }
+    return "{" + keys.map { "\"\($0)\": \(encode(fields[$0]!))" }.joined(separator: ", ") + "}"
+}
+
+/// A field of /proc/self/status in MiB (VmRSS: current resident memory, VmHWM: its peak).
+func procStatusMegabytes(_ field: String) -> Double {
+    guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+        let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+        if parts.count >= 2, let kb = Double(parts[1]) { return kb / 1024 }
+    }
+    return 0
+}
+
+func peakResidentMegabytes() -> Double { procStatusMegabytes("VmHWM") }
+func residentMegabytes() -> Double { procStatusMegabytes("VmRSS") }
+
+func now() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}

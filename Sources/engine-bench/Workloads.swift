@@ -1,0 +1,109 @@
+import Foundation
+import NeuralNetworks
+import TensorEngine
+
+/// The benchmarked steps. Batch sizes and models match Scripts/pytorch/bench.py.
+enum Workload: String, CaseIterable {
+    /// LeNet training step (forward, backward, Adam), batch 64 of 1×28×28.
+    case lenetTrain = "lenet_train"
+    /// VAE-784 (latent 3) training step on the negative ELBO, batch 128.
+    case vae784Train = "vae784_train"
+    /// IVUS encoder–decoder training step (MSE), batch 32 of 1×64×64.
+    case ivusnetTrain = "ivusnet_train"
+    /// dL/dz through the VAE-4096 decoder and the IVUS net (evaluation mode, frozen
+    /// parameters), 64 latent points: the sampler's inner step.
+    case latentGrad = "latent_grad"
+
+    var batchSize: Int {
+        switch self {
+        case .lenetTrain: 64
+        case .vae784Train: 128
+        case .ivusnetTrain: 32
+        case .latentGrad: 64
+        }
+    }
+
+    /// Builds the workload and returns a closure performing one step.
+    func makeStep() -> () -> Void {
+        var g = SeededGenerator(seed: 99)
+        let n = batchSize
+        switch self {
+        case .lenetTrain:
+            let net = makeLeNet(seed: 1)
+            let adam = Adam(parameters: net.parameters)
+            let x = Tensor.uniform(shape: [n, 1, 28, 28], lower: 0, upper: 1, using: &g)
+            let labels = (0..<n).map { $0 % 10 }
+            return {
+                adam.zeroGradients()
+                softmaxCrossEntropy(logits: net(Variable(x)), labels: labels).backward()
+                adam.step()
+            }
+        case .vae784Train:
+            let vae = VariationalAutoencoder(inputCount: 784, latentCount: 3, seed: 1)
+            let adam = Adam(parameters: vae.parameters)
+            let x = Tensor.uniform(shape: [n, 784], lower: 0, upper: 1, using: &g)
+            return {
+                adam.zeroGradients()
+                vae.loss(x, using: &g).total.backward()
+                adam.step()
+            }
+        case .ivusnetTrain:
+            let net = makeIVUSNet(seed: 1)
+            net.train()
+            let adam = Adam(parameters: net.parameters)
+            let x = Tensor.uniform(shape: [n, 1, 64, 64], lower: 0, upper: 1, using: &g)
+            let y = Tensor.uniform(shape: [n, 1, 64, 64], lower: 0, upper: 1, using: &g)
+            return {
+                adam.zeroGradients()
+                meanSquaredError(net(Variable(x)), y).backward()
+                adam.step()
+            }
+        case .latentGrad:
+            let vae = VariationalAutoencoder(inputCount: 4096, latentCount: 3, seed: 1)
+            let net = makeIVUSNet(seed: 2)
+            net.eval()
+            vae.setParametersRequireGradient(false)
+            net.setParametersRequireGradient(false)
+            let z = Tensor.normal(shape: [n, 3], using: &g)
+            let y = Tensor.uniform(shape: [n, 1, 64, 64], lower: 0, upper: 1, using: &g)
+            return {
+                let (_, dz) = valueWithGradient(at: z) { zv in
+                    meanSquaredError(net(reshape(vae.decodeImages(zv), to: [n, 1, 64, 64])), y)
+                }
+                precondition(dz.count == n * 3)
+            }
+        }
+    }
+
+    /// Samples per second: 3 warm-up steps, then steps until `seconds` have passed (≥ 5 steps).
+    func measure(seconds: Double) -> Double {
+        let step = makeStep()
+        for _ in 0..<3 { step() }
+        var count = 0
+        let start = now()
+        var elapsed = 0.0
+        repeat {
+            step()
+            count += 1
+            elapsed = now() - start
+        } while elapsed < seconds || count < 5
+        return Double(count * batchSize) / elapsed
+    }
+}
+
+/// 1,000 LeNet training steps; resident memory is printed every 100 steps.
+func runMemoryCheck() {
+    let step = Workload.lenetTrain.makeStep()
+    var samples: [(Int, Double)] = []
+    for i in 1...1000 {
+        step()
+        if i % 100 == 0 {
+            let rss = residentMegabytes()
+            samples.append((i, rss))
+            print(jsonLine(["check": "memory", "step": i, "rss_mb": rss, "hwm_mb": peakResidentMegabytes()]))
+        }
+    }
+    let growth = samples.last!.1 - samples.first!.1
+    print(jsonLine(["check": "memory_summary", "steps": 1000, "rss_at_100_mb": samples.first!.1,
+                    "rss_at_1000_mb": samples.last!.1, "growth_mb": growth, "peak_mb": peakResidentMegabytes()]))
+}
