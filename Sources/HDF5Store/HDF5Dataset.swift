@@ -72,10 +72,19 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
     /// Throws ``HDF5Error/elementTypeMismatch(file:object:requested:stored:)`` unless the
     /// stored type is `T`'s ``HDF5Scalar/elementType``.
     public func read<T: HDF5Scalar>(as type: T.Type) throws -> [T] {
+        try readWithShape(as: type).values
+    }
+
+    /// Reads every element, row-major, together with the shape they were read with.
+    ///
+    /// Shape and values come from one locked step, so they agree even while other
+    /// tasks append to the dataset. Throws like ``read(as:)``.
+    public func readWithShape<T: HDF5Scalar>(as type: T.Type) throws -> (values: [T], shape: [Int]) {
         let id = handle.id, site = site
         try checkType(T.self)
         return try HDF5Library.withLock {
-            let count = try Self.extent(id, site).shape.reduce(1, *)
+            let shape = try Self.extent(id, site).shape
+            let count = shape.reduce(1, *)
             var status: herr_t = 0
             let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 {
@@ -85,7 +94,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
                 initialized = count  // plain numbers: any bit pattern is valid, even after a failed read
             }
             try site.check(status, "H5Dread")
-            return values
+            return (values, shape)
         }
     }
 

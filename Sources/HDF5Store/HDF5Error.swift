@@ -1,4 +1,5 @@
 import CHDF5
+import Foundation
 
 /// A failure of an HDF5 operation, naming the file and the object involved.
 ///
@@ -99,6 +100,11 @@ public enum HDF5Error: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(file): \(object): \(operation) failed: \(message)"
         }
     }
+}
+
+extension HDF5Error: LocalizedError {
+    /// The same text as ``description``, so `error.localizedDescription` is informative too.
+    public var errorDescription: String? { description }
 }
 
 /// The kind of an object stored in an HDF5 file.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import HDF5Store
 
@@ -88,6 +89,37 @@ struct ConcurrencyTests {
                         == Self.values(task: task, index: 0, count: 64))
             }
             #expect(try file.memberNames().count == taskCount + 2)
+        }
+    }
+
+    @Test func manyThreadsMixingReadsWritesAndAttributes() async throws {
+        // Plain threads (not the cooperative pool) to maximize contention on the lock.
+        try await withTemporaryDirectory { directory in
+            let file = try HDF5File(path: directory.path("threads.h5"), mode: .truncate)
+            let shared = try file.createDataset("shared", values: (0..<400).map { Int32($0) }, shape: [40, 10])
+            let failures = Mutex(0)
+            DispatchQueue.concurrentPerform(iterations: 16) { thread in
+                do {
+                    let own = try file.createDataset("threads/t\(thread)", of: Float.self, shape: [0, 3],
+                                                     compressionLevel: 2, extendible: true)
+                    for step in 0..<10 {
+                        try own.append([Float(thread), Float(step), Float(thread * step)])
+                        try own.setAttribute("step", step)
+                        let row = (thread + step) % 40
+                        let values = try shared.read(as: Int32.self, rows: row..<(row + 1))
+                        if values != (row * 10..<(row * 10 + 10)).map({ Int32($0) }) { failures.withLock { $0 += 1 } }
+                    }
+                } catch {
+                    failures.withLock { $0 += 1 }
+                }
+            }
+            #expect(failures.withLock { $0 } == 0)
+            for thread in 0..<16 {
+                let own = try file.dataset("threads/t\(thread)")
+                #expect(try own.read(as: Float.self)
+                        == (0..<10).flatMap { [Float(thread), Float($0), Float(thread * $0)] })
+                #expect(try own.intAttribute("step") == 9)
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ struct ErrorTests {
                 }
                 #expect(error?.file == path)
                 #expect(error?.description.contains(path) == true)
+                #expect(error?.localizedDescription == error?.description)
             }
             #expect(!FileManager.default.fileExists(atPath: path))
             // Creating in a directory that does not exist fails with HDF5's message.

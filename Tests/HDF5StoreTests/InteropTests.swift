@@ -90,6 +90,7 @@ struct InteropTests {
                     g.create_dataset("u8", data=(np.arange(2 * 3 * 2 * 2) * 9 % 256).astype(np.uint8).reshape(2, 3, 2, 2))
                     g.create_dataset("i16", data=np.arange(3, dtype=np.int16))
                     be = g.create_dataset("f64be", data=np.arange(4, dtype=">f8"))
+                    g.create_dataset("scalar", data=np.float64(2.5))
                     z = f.create_dataset("zipped", data=np.arange(1000, dtype=np.float32).reshape(100, 10),
                                          chunks=(10, 10), compression="gzip", compression_opts=7, maxshape=(None, 10))
                     z.attrs["units"] = "kPa"
@@ -104,7 +105,12 @@ struct InteropTests {
             #expect(try file.stringArrayAttribute("words") == ["alpha", "β"])
             #expect(try file.memberNames() == ["data", "zipped"])
             let train = try file.group("data/train")
-            #expect(try train.memberNames() == ["f32", "f64", "f64be", "i16", "i32", "i64", "u8"])
+            #expect(try train.memberNames() == ["f32", "f64", "f64be", "i16", "i32", "i64", "scalar", "u8"])
+            let scalar = try train.dataset("scalar")
+            #expect(try scalar.readWithShape(as: Double.self) == ([2.5], []))
+            expectHDF5Error({ try scalar.read(as: Double.self, rows: 0..<1) }) {
+                if case .invalidArgument = $0 { true } else { false }
+            }
             #expect(try train.dataset("f32").shape == [3, 4])
             #expect(try train.dataset("f32").read(as: Float.self) == (0..<12).map { Float($0) * 0.5 })
             #expect(try train.dataset("f64").read(as: Double.self) == [0, 0.25, 0.5, 0.75, 1])

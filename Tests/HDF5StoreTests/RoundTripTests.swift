@@ -27,6 +27,8 @@ func roundTrip<T: HDF5Scalar & Equatable>(_ type: T.Type, _ values: (Int) -> [T]
             #expect(try dataset.shape == shape)
             #expect(dataset.elementType == T.elementType)
             #expect(try dataset.read(as: T.self) == written[index])
+            let (values, readShape) = try dataset.readWithShape(as: T.self)
+            #expect(values == written[index] && readShape == shape)
             #expect(try dataset.compressionLevel == (name == "deflated" ? 6 : nil))
         }
     }
