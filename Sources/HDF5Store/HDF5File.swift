@@ -33,6 +33,7 @@
 ///   `Int32`, `Int64`/`Int`, `UInt8`) must match the stored element type. Only the
 ///   attribute readers ``HDF5Object/doubleAttribute(_:)`` and ``HDF5Object/intAttribute(_:)``
 ///   widen exactly (float32 → Double, int32/uint8 → Int).
+/// - Compressed datasets are chunked and use shuffle + deflate (gzip), which h5py reads as is.
 /// - Every failure throws ``HDF5Error``, naming the file, the object and, where the C
 ///   library failed, HDF5's own message.
 /// - All types are `Sendable`; HDF5 calls from any number of tasks are serialized by one

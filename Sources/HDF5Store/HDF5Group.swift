@@ -106,6 +106,9 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
     ///   - chunkShape: Chunk dimensions (same rank, each ≥ 1, trailing ones at most the
     ///     dataset's). `nil` chooses chunks of about 256 KiB when chunking is needed.
     ///   - compressionLevel: Deflate (gzip) level 0...9, or `nil` for no compression.
+    ///     Compressed datasets also get HDF5's byte-shuffle filter before deflate, which
+    ///     about halves the size of float data again and speeds up compression; h5py
+    ///     (`compression == "gzip"`, `shuffle == True`) and h5dump read it transparently.
     ///   - extendible: Whether the first axis can grow with ``HDF5Dataset/append(_:shape:)``
     ///     (maximum size unlimited).
     ///
@@ -171,6 +174,7 @@ public class HDF5Group: HDF5Object, @unchecked Sendable {
                 var chunkDims = chunk.map { hsize_t($0) }
                 try site.check(H5Pset_chunk(creation, Int32(chunkDims.count), &chunkDims), "H5Pset_chunk")
                 if let level = layout.compressionLevel {
+                    try site.check(H5Pset_shuffle(creation), "H5Pset_shuffle")
                     try site.check(H5Pset_deflate(creation, UInt32(level)), "H5Pset_deflate")
                 }
             }

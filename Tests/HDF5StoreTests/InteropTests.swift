@@ -61,6 +61,7 @@ struct InteropTests {
                 assert m.maxshape == (None, 4, 5), m.maxshape
                 assert m.chunks == (2, 4, 5), m.chunks
                 assert m.compression == "gzip" and m.compression_opts == 5, (m.compression, m.compression_opts)
+                assert m.shuffle
                 assert np.array_equal(m[()].ravel(), np.arange(120) % 256)
                 assert m.attrs["units"] == "1"
                 assert sorted(f.keys()) == ["a", "masks"] and list(g.keys()) == ["f32", "f64", "i32", "i64"]
