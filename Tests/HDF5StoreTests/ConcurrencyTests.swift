@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import HDF5Store
+import HDF5Store
 
 @Suite("Concurrency")
 struct ConcurrencyTests {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import HDF5Store
+import HDF5Store
 
 @Suite("Errors")
 struct ErrorTests {

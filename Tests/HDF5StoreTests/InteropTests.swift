@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import HDF5Store
+import HDF5Store
 
 /// Round trips with h5py (Debian's /usr/bin/python3), in both directions.
 ///

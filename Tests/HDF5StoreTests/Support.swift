@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import HDF5Store
+import HDF5Store
 
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
