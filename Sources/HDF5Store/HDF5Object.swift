@@ -109,6 +109,7 @@ public class HDF5Object: @unchecked Sendable {
     // MARK: Writing attributes
 
     /// Sets a string attribute, stored as a variable-length UTF-8 string (what h5py writes for `str`).
+    /// Strings containing NUL characters are rejected with ``HDF5Error/invalidArgument(file:object:detail:)``.
     public func setAttribute(_ name: String, _ value: String) throws {
         try setAttribute(name, strings: [value], scalar: true)
     }
@@ -147,6 +148,10 @@ public class HDF5Object: @unchecked Sendable {
         let site = site.attribute(name), id = handle.id
         try requireWritable(site)
         try Self.requireValidName(name, site)
+        guard strings.allSatisfy({ !$0.utf8.contains(0) }) else {
+            throw HDF5Error.invalidArgument(file: site.file, object: site.object,
+                                            detail: "HDF5 strings cannot contain NUL characters")
+        }
         // C copies of the strings; HDF5 reads `char *` pointers for variable-length strings.
         let copies: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         defer { copies.forEach { free($0) } }

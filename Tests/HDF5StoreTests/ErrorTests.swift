@@ -190,6 +190,9 @@ struct ErrorTests {
 
             try file.setAttribute("pair", [1.0, 2.0])
             expectHDF5Error({ try file.doubleAttribute("pair") }, where: isShapeMismatch)
+            expectHDF5Error({ try file.setAttribute("bad", "a\u{0}b") }, where: isInvalid)
+            expectHDF5Error({ try file.setAttribute("", 1.0) }, where: isInvalid)
+            #expect(!file.hasAttribute("bad"))
             try file.setAttribute("words", ["a", "b"])
             expectHDF5Error({ try file.stringAttribute("words") }, where: isShapeMismatch)
         }
