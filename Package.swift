@@ -23,6 +23,7 @@ let package = Package(
     products: [
         .library(name: "LatentSampling", targets: ["LatentSampling"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
     ],
     dependencies: [
@@ -44,12 +45,21 @@ let package = Package(
             name: "CGmsh",
             providers: [.apt(["libgmsh-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: HDF5 store
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
 
+        // MARK: Dataset readers (IDX/MNIST, CIFAR-10, HDF5)
+        .target(name: "Datasets", dependencies: ["CZlib"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+
         // MARK: Sampling core
         .target(name: "LatentSampling"),
+        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling"]),
 
         // MARK: Examples
         .executableTarget(
