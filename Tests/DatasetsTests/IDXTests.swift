@@ -200,3 +200,20 @@ struct SplitMix: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+@Suite("Fashion-MNIST file layout")
+struct FashionMNISTLayoutTests {
+    @Test("a directory may mix compressed and uncompressed files")
+    func mixedDirectory() throws {
+        let directory = try TemporaryDirectory()
+        try directory.write(gzipped(idxBytes(shape: [3, 4, 5], body: imagePixels)), to: "t10k-images-idx3-ubyte.gz")
+        try directory.write(idxBytes(shape: [3], body: imageLabels), to: "t10k-labels-idx1-ubyte")
+        let dataset = try FashionMNIST.load(.test, from: directory.path)
+        #expect(dataset.labels == [2, 0, 9])
+        #expect(dataset.pixels == imagePixels)
+        #expect(throws: DatasetError.unreadable(file: directory.path + "/train-images-idx3-ubyte",
+                                                reason: "no such file")) {
+            try FashionMNIST.load(.train, from: directory.path)
+        }
+    }
+}
