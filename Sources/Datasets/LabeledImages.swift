@@ -118,18 +118,23 @@ public typealias ImageDataset = LabeledImages<Float>
 extension LabeledImages where Pixel == UInt8 {
     /// The same images with each byte `b` mapped to `Float(b) / 255`, in [0, 1].
     public func scaledToUnitInterval() -> ImageDataset {
-        let scaled = [Float](unsafeUninitializedCapacity: pixels.count) { buffer, initialized in
-            pixels.withUnsafeBufferPointer { source in
-                guard var from = source.baseAddress, var to = buffer.baseAddress else { return }
-                let end = from + source.count
-                while from < end {
-                    to.initialize(to: Float(from.pointee) / 255)
-                    from += 1
-                    to += 1
-                }
+        ImageDataset(validated: unitIntervalValues(of: pixels), labels: labels,
+                     channels: channels, height: height, width: width)
+    }
+}
+
+/// Each byte `b` of `bytes` mapped to `Float(b) / 255`.
+func unitIntervalValues(of bytes: [UInt8]) -> [Float] {
+    [Float](unsafeUninitializedCapacity: bytes.count) { buffer, initialized in
+        bytes.withUnsafeBufferPointer { source in
+            guard var from = source.baseAddress, var to = buffer.baseAddress else { return }
+            let end = from + source.count
+            while from < end {
+                to.initialize(to: Float(from.pointee) / 255)
+                from += 1
+                to += 1
             }
-            initialized = pixels.count
         }
-        return ImageDataset(validated: scaled, labels: labels, channels: channels, height: height, width: width)
+        initialized = bytes.count
     }
 }
