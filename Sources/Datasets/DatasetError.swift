@@ -31,6 +31,7 @@ public enum DatasetError: Error, Sendable, Hashable, CustomStringConvertible {
     /// An image index outside `0 ..< count` (in a subset request).
     case indexOutOfRange(index: Int, count: Int)
 
+    /// A one-line message naming what was wrong.
     public var description: String {
         switch self {
         case let .unreadable(file, reason):

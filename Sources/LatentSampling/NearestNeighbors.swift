@@ -31,6 +31,7 @@ public enum NearestNeighborError: Error, Sendable, Hashable, CustomStringConvert
     /// Every pool point is excluded, so no neighbour is left to return.
     case allPointsExcluded
 
+    /// A one-line message naming what was wrong.
     public var description: String {
         switch self {
         case let .invalidDimension(dimension):
@@ -138,6 +139,9 @@ public struct KDTree: Sendable {
     }
 
     /// The nearest pool point to `query` that is not excluded.
+    ///
+    /// Checking `excluded` costs O(|excluded|) per call; for many queries against
+    /// the same exclusion set, ``nearest(toEach:excluding:distinct:parallel:)`` checks it once.
     ///
     /// - Parameters:
     ///   - query: d coordinates (a moved latent point p').
