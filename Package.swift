@@ -52,6 +52,7 @@ let package = Package(
 
         // MARK: HDF5 store
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
 
         // MARK: Dataset readers (IDX/MNIST, CIFAR-10, HDF5)
         .target(name: "Datasets", dependencies: ["CZlib"]),
