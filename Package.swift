@@ -55,7 +55,7 @@ let package = Package(
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
 
         // MARK: Dataset readers (IDX/MNIST, CIFAR-10, HDF5)
-        .target(name: "Datasets", dependencies: ["CZlib"]),
+        .target(name: "Datasets", dependencies: ["CZlib", "HDF5Store"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
 
         // MARK: Sampling core
