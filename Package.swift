@@ -15,6 +15,8 @@
 //              |                           |
 //   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh      <- C wrappers (system libraries)
 //
+// Datasets depends only on HDF5Store and CZlib (zlib, for gzip), not on TensorEngine.
+//
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
 
