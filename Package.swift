@@ -15,6 +15,8 @@
 //              |                           |
 //   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh      <- C wrappers (system libraries)
 //
+// Datasets depends only on HDF5Store and CZlib (zlib, for gzip), not on TensorEngine.
+//
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
 
@@ -23,6 +25,7 @@ let package = Package(
     products: [
         .library(name: "LatentSampling", targets: ["LatentSampling"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
     ],
     dependencies: [
@@ -44,13 +47,22 @@ let package = Package(
             name: "CGmsh",
             providers: [.apt(["libgmsh-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: HDF5 store
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
 
+        // MARK: Dataset readers (IDX/MNIST, CIFAR-10, HDF5)
+        .target(name: "Datasets", dependencies: ["CZlib", "HDF5Store"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+
         // MARK: Sampling core
         .target(name: "LatentSampling"),
+        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling"]),
 
         // MARK: Examples
         .executableTarget(
