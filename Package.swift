@@ -26,7 +26,10 @@ let package = Package(
         .library(name: "LatentSampling", targets: ["LatentSampling"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
         .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "TensorEngine", targets: ["TensorEngine"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
+        .executable(name: "engine-bench", targets: ["engine-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,6 +63,16 @@ let package = Package(
         .target(name: "Datasets", dependencies: ["CZlib", "HDF5Store"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
 
+        // MARK: Tensor engine and neural networks
+        .target(name: "TensorEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "NeuralNetworks", dependencies: ["TensorEngine"]),
+        .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"]),
+        .testTarget(
+            name: "NeuralNetworksTests",
+            dependencies: ["NeuralNetworks", "TensorEngine"],
+            resources: [.copy("Resources")]
+        ),
+
         // MARK: Sampling core
         .target(name: "LatentSampling"),
         .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling"]),
@@ -72,6 +85,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/SystemCheck"
+        ),
+        .executableTarget(
+            name: "engine-bench",
+            dependencies: [
+                "NeuralNetworks", "TensorEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ]
 )
