@@ -74,8 +74,8 @@ let package = Package(
         ),
 
         // MARK: Sampling core
-        .target(name: "LatentSampling"),
-        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling"]),
+        .target(name: "LatentSampling", dependencies: ["TensorEngine", "HDF5Store"]),
+        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling", "TensorEngine", "HDF5Store"]),
 
         // MARK: Examples
         .executableTarget(
