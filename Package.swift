@@ -24,6 +24,7 @@ let package = Package(
     name: "LatentSampling",
     products: [
         .library(name: "LatentSampling", targets: ["LatentSampling"]),
+        .library(name: "EngineModels", targets: ["EngineModels"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "TensorEngine", targets: ["TensorEngine"]),
@@ -76,6 +77,10 @@ let package = Package(
         // MARK: Sampling core
         .target(name: "LatentSampling", dependencies: ["TensorEngine", "HDF5Store"]),
         .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling", "TensorEngine", "HDF5Store"]),
+
+        // MARK: Engine-built models in the core's roles (VAE as E and G, networks as F)
+        .target(name: "EngineModels", dependencies: ["LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
+        .testTarget(name: "EngineModelsTests", dependencies: ["EngineModels", "LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
 
         // MARK: Examples
         .executableTarget(
