@@ -15,6 +15,8 @@
 //              |                           |
 //   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh      <- C wrappers (system libraries)
 //
+// Datasets depends only on HDF5Store and CZlib (zlib, for gzip), not on TensorEngine.
+//
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
 
@@ -22,7 +24,9 @@ let package = Package(
     name: "LatentSampling",
     products: [
         .library(name: "LatentSampling", targets: ["LatentSampling"]),
+        .library(name: "EngineModels", targets: ["EngineModels"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "TensorEngine", targets: ["TensorEngine"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
@@ -47,9 +51,18 @@ let package = Package(
             name: "CGmsh",
             providers: [.apt(["libgmsh-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: HDF5 store
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
+
+        // MARK: Dataset readers (IDX/MNIST, CIFAR-10, HDF5)
+        .target(name: "Datasets", dependencies: ["CZlib", "HDF5Store"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
 
         // MARK: Tensor engine and neural networks
         .target(name: "TensorEngine", dependencies: ["COpenBLAS"]),
@@ -62,7 +75,12 @@ let package = Package(
         ),
 
         // MARK: Sampling core
-        .target(name: "LatentSampling"),
+        .target(name: "LatentSampling", dependencies: ["TensorEngine", "HDF5Store"]),
+        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling", "TensorEngine", "HDF5Store"]),
+
+        // MARK: Engine-built models in the core's roles (VAE as E and G, networks as F)
+        .target(name: "EngineModels", dependencies: ["LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
+        .testTarget(name: "EngineModelsTests", dependencies: ["EngineModels", "LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
 
         // MARK: Examples
         .executableTarget(
