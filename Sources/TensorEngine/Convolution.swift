@@ -26,7 +26,8 @@ func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _ c
     let H = g.height, W = g.width, Ho = g.outputHeight, Wo = g.outputWidth
     let kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride, p = g.padding
     let hw = H * W, howo = Ho * Wo, columns = batch * howo
-    for c in 0..<g.channels {
+    parallelRanges(g.channels, costPerItem: kh * kw * columns) { channels in
+    for c in channels {
         for ki in 0..<kh {
             for kj in 0..<kw {
                 let row = col + ((c * kh + ki) * kw + kj) * columns
@@ -57,6 +58,7 @@ func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _ c
             }
         }
     }
+    }
 }
 
 /// The adjoint of ``im2col(_:batch:_:_:)``: adds every column entry back into the image
@@ -66,7 +68,9 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _
     let H = g.height, W = g.width, Ho = g.outputHeight, Wo = g.outputWidth
     let kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride, p = g.padding
     let hw = H * W, howo = Ho * Wo, columns = batch * howo
-    for c in 0..<g.channels {
+    // Each channel accumulates into its own image planes: channels can run concurrently.
+    parallelRanges(g.channels, costPerItem: kh * kw * columns) { channels in
+    for c in channels {
         for ki in 0..<kh {
             for kj in 0..<kw {
                 let row = col + ((c * kh + ki) * kw + kj) * columns
@@ -91,6 +95,7 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _
                 }
             }
         }
+    }
     }
 }
 

@@ -36,7 +36,11 @@ public func batchNorm(
     if training {
         var varC = [Float](repeating: 0, count: c)
         xv.scalars.withUnsafeBufferPointer { xp in
-            for ch in 0..<c {
+          meanC.withUnsafeMutableBufferPointer { meanP in
+          varC.withUnsafeMutableBufferPointer { varP in
+          invStd.withUnsafeMutableBufferPointer { invP in
+          parallelRanges(c, costPerItem: m) { channels in
+            for ch in channels {
                 var s = 0.0
                 for b in 0..<n {
                     let p = xp.baseAddress! + (b * c + ch) * plane
@@ -50,10 +54,14 @@ public func batchNorm(
                     for i in 0..<plane { let d = Double(p[i]) - mu; sq += d * d }
                 }
                 let variance = sq / Double(m)
-                meanC[ch] = muF
-                varC[ch] = Float(variance)
-                invStd[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
+                meanP[ch] = muF
+                varP[ch] = Float(variance)
+                invP[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
             }
+          }
+          }
+          }
+          }
         }
         let unbias = Float(m) / Float(m - 1)
         for ch in 0..<c {
@@ -74,8 +82,9 @@ public func batchNorm(
             beta.value.scalars.withUnsafeBufferPointer { bp in
                 xhat.withUnsafeMutableBufferPointer { hp in
                     y.withUnsafeMutableBufferPointer { yp in
-                        for b in 0..<n {
-                            for ch in 0..<c {
+                        parallelRanges(c, costPerItem: m) { channels in
+                        for ch in channels {
+                            for b in 0..<n {
                                 let o = (b * c + ch) * plane
                                 let mu = meanC[ch], s = invStd[ch], ga = gp[ch], be = bp[ch]
                                 for i in 0..<plane {
@@ -84,6 +93,7 @@ public func batchNorm(
                                     yp[o + i] = ga * h + be
                                 }
                             }
+                        }
                         }
                     }
                 }
@@ -98,13 +108,22 @@ public func batchNorm(
             var sumDyXhat = [Double](repeating: 0, count: c)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xhat.withUnsafeBufferPointer { hp in
-                    for b in 0..<n {
-                        for ch in 0..<c {
-                            let o = (b * c + ch) * plane
-                            var s1 = 0.0, s2 = 0.0
-                            for i in 0..<plane { s1 += Double(gp[o + i]); s2 += Double(gp[o + i]) * Double(hp[o + i]) }
-                            sumDy[ch] += s1
-                            sumDyXhat[ch] += s2
+                    sumDy.withUnsafeMutableBufferPointer { s1p in
+                        sumDyXhat.withUnsafeMutableBufferPointer { s2p in
+                            parallelRanges(c, costPerItem: m) { channels in
+                                for ch in channels {
+                                    var s1 = 0.0, s2 = 0.0
+                                    for b in 0..<n {
+                                        let o = (b * c + ch) * plane
+                                        for i in 0..<plane {
+                                            s1 += Double(gp[o + i])
+                                            s2 += Double(gp[o + i]) * Double(hp[o + i])
+                                        }
+                                    }
+                                    s1p[ch] = s1
+                                    s2p[ch] = s2
+                                }
+                            }
                         }
                     }
                 }
@@ -115,8 +134,9 @@ public func batchNorm(
                 dy.scalars.withUnsafeBufferPointer { gp in
                     xhat.withUnsafeBufferPointer { hp in
                         dx.withUnsafeMutableBufferPointer { dxp in
-                            for b in 0..<n {
-                                for ch in 0..<c {
+                            parallelRanges(c, costPerItem: m) { channels in
+                            for ch in channels {
+                                for b in 0..<n {
                                     let o = (b * c + ch) * plane
                                     let k = gammaValue.scalars[ch] * invStd[ch]
                                     if training {
@@ -126,6 +146,7 @@ public func batchNorm(
                                         for i in 0..<plane { dxp[o + i] = k * gp[o + i] }
                                     }
                                 }
+                            }
                             }
                         }
                     }
