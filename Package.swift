@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"]),
         .testTarget(
             name: "NeuralNetworksTests",
-            dependencies: ["NeuralNetworks", "TensorEngine"],
+            dependencies: ["NeuralNetworks", "TensorEngine", "EngineModels", "HDF5Store"],
             resources: [.copy("Resources")]
         ),
 
