@@ -213,9 +213,11 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
         { dy in
             var grads: [Tensor?] = [nil, nil, nil]
             let needX = x.requiresGradient, needW = weight.requiresGradient
-            var dx = [Float](repeating: 0, count: needX ? n * inPlane : 0)
+            // Stride-1 square kernels take ∂L/∂x as a convolution with the flipped kernel.
+            let flippedPath = stride == 1 && g.kernelHeight == g.kernelWidth && padding <= g.kernelHeight - 1
+            var dx = [Float](repeating: 0, count: needX && !flippedPath ? n * inPlane : 0)
             var dw = [Float](repeating: 0, count: needW ? cOut * k : 0)
-            var col = uninitializedFloats(chunk * k * howo)
+            var col = uninitializedFloats(needW || (needX && !flippedPath) ? chunk * k * howo : 0)
             var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { xp in
@@ -224,7 +226,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                             tmp.withUnsafeMutableBufferPointer { tp in
                                 dx.withUnsafeMutableBufferPointer { dxp in
                                     dw.withUnsafeMutableBufferPointer { dwp in
-                                        var n0 = 0
+                                        var n0 = needW || (needX && !flippedPath) ? 0 : n
                                         while n0 < n {
                                             let nb = Swift.min(chunk, n - n0)
                                             let columns = nb * howo
@@ -242,7 +244,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                                                       a: dyCol, lda: columns, b: cp.baseAddress!, ldb: columns,
                                                       beta: 1, c: dwp.baseAddress!, ldc: k)
                                             }
-                                            if needX {  // dcol = Wᵀ · dY, folded back into dX
+                                            if needX && !flippedPath {  // dcol = Wᵀ · dY, folded back into dX
                                                 sgemm(transposeA: true, transposeB: false, m: k, n: columns, k: cOut,
                                                       a: wp.baseAddress!, lda: k, b: dyCol, ldb: columns,
                                                       c: cp.baseAddress!, ldc: columns)
@@ -257,6 +259,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                     }
                 }
             }
+            if needX && flippedPath {
+                dx = convolutionInputGradientByFlippedKernel(dy, weight: wv, geometry: g)
+            }
             if needX { grads[0] = Tensor(shape: xv.shape, scalars: dx) }
             if needW { grads[1] = Tensor(shape: wv.shape, scalars: dw) }
             if let bias, bias.requiresGradient {
@@ -265,6 +270,61 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
             return grads
         }
     }
+}
+
+/// ∂L/∂x of a stride-1 convolution with a square kernel, computed as a *forward*
+/// convolution of ∂L/∂y with the spatially flipped, channel-transposed kernel and padding
+/// k − 1 − p. Compared with Wᵀ·∂L/∂y followed by col2im, this replaces the col2im
+/// scatter-add (a read-modify-write over k² copies of the input) by an im2col gather and
+/// lets `sgemm` write the (k² times smaller) result directly.
+func convolutionInputGradientByFlippedKernel(_ dy: Tensor, weight: Tensor, geometry g: ConvolutionGeometry) -> [Float] {
+    let n = dy.shape[0], cOut = dy.shape[1], ho = dy.shape[2], wo = dy.shape[3]
+    let cIn = g.channels, kk = g.kernelHeight * g.kernelWidth, k = g.kernelHeight
+    // W'[ci, co, i, j] = W[co, ci, k−1−i, k−1−j], stored as a [C_in, C_out·k·k] matrix.
+    var flipped = uninitializedFloats(cIn * cOut * kk)
+    weight.scalars.withUnsafeBufferPointer { w in
+        for co in 0..<cOut {
+            for ci in 0..<cIn {
+                for t in 0..<kk {
+                    flipped[(ci * cOut + co) * kk + (kk - 1 - t)] = w[(co * cIn + ci) * kk + t]
+                }
+            }
+        }
+    }
+    let g2 = ConvolutionGeometry(channels: cOut, height: ho, width: wo, kernelHeight: k, kernelWidth: k,
+                                 stride: 1, padding: k - 1 - g.padding)
+    let hw = g.height * g.width, patch = g2.patchSize
+    precondition(g2.outputHeight == g.height && g2.outputWidth == g.width, "conv2d: inconsistent flipped geometry")
+    let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, patch * hw)))
+    var dx = uninitializedFloats(n * cIn * hw)
+    var col = uninitializedFloats(chunk * patch * hw)
+    var tmp = uninitializedFloats(chunk > 1 ? chunk * cIn * hw : 0)
+    dy.scalars.withUnsafeBufferPointer { gp in
+        flipped.withUnsafeBufferPointer { wp in
+            col.withUnsafeMutableBufferPointer { cp in
+                tmp.withUnsafeMutableBufferPointer { tp in
+                    dx.withUnsafeMutableBufferPointer { dxp in
+                        var n0 = 0
+                        while n0 < n {
+                            let nb = Swift.min(chunk, n - n0)
+                            let columns = nb * hw
+                            im2col(gp.baseAddress! + n0 * cOut * ho * wo, batch: nb, g2, cp.baseAddress!)
+                            let out = nb == 1 ? dxp.baseAddress! + n0 * cIn * hw : tp.baseAddress!
+                            sgemm(transposeA: false, transposeB: false, m: cIn, n: columns, k: patch,
+                                  a: wp.baseAddress!, lda: patch, b: cp.baseAddress!, ldb: columns,
+                                  c: out, ldc: columns)
+                            if nb > 1 {
+                                scatterChannelMajor(tp.baseAddress!, batch: nb, channels: cIn, plane: hw,
+                                                    dxp.baseAddress! + n0 * cIn * hw)
+                            }
+                            n0 += nb
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return dx
 }
 
 /// 2-D transposed convolution ("deconvolution", the adjoint of ``conv2d(_:weight:bias:stride:padding:)``
