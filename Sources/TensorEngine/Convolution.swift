@@ -46,13 +46,13 @@ func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _ c
                             continue
                         }
                         let src = plane + ih * W
-                        for ow in 0..<lo { d[ow] = 0 }
+                        if lo > 0 { d.update(repeating: 0, count: lo) }
                         if s == 1 {
-                            for ow in lo..<hi { d[ow] = src[ow + offset] }
+                            (d + lo).update(from: src + lo + offset, count: hi - lo)  // memcpy
                         } else {
                             for ow in lo..<hi { d[ow] = src[ow * s + offset] }
                         }
-                        for ow in hi..<Wo { d[ow] = 0 }
+                        if hi < Wo { (d + hi).update(repeating: 0, count: Wo - hi) }
                     }
                 }
             }
@@ -87,7 +87,7 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _
                         let d = plane + ih * W
                         let src = srcRow + oh * Wo
                         if s == 1 {
-                            for ow in lo..<hi { d[ow + offset] += src[ow] }
+                            addVectors(d + lo + offset, src + lo, count: hi - lo)
                         } else {
                             for ow in lo..<hi { d[ow * s + offset] += src[ow] }
                         }
@@ -97,6 +97,21 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _
         }
     }
     }
+}
+
+/// y[i] += x[i] for i in 0..<count, eight lanes at a time (the pointers may not be
+/// provably disjoint to the compiler, which would otherwise keep the loop scalar).
+@inline(__always)
+func addVectors(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    var i = 0
+    let yr = UnsafeMutableRawPointer(y), xr = UnsafeRawPointer(x)
+    while i + 8 <= count {
+        let a = yr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let b = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        yr.storeBytes(of: a + b, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { y[i] += x[i]; i += 1 }
 }
 
 /// Copies `batch` samples laid out [b, C, P] into a [C, batch·P] matrix.
