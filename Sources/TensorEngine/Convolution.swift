@@ -189,15 +189,27 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     let inPlane = g.channels * g.height * g.width
     let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, k * howo)))
     let xv = x.value, wv = weight.value
+    let shifted = ShiftedGeometry.applies(g)
     var y = uninitializedFloats(n * cOut * howo)
-    var col = uninitializedFloats(chunk * k * howo)
-    var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
+    var col = uninitializedFloats(shifted ? 0 : chunk * k * howo)
+    var tmp = uninitializedFloats(chunk > 1 && !shifted ? chunk * cOut * howo : 0)
+    if shifted {
+        let taps = weightsByTap(wv, flipped: false)
+        xv.scalars.withUnsafeBufferPointer { xp in
+            taps.withUnsafeBufferPointer { tp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    shiftedConvolution(xp.baseAddress!, batch: n, geometry: ShiftedGeometry(g), taps: tp.baseAddress!,
+                                       outputChannels: cOut, into: yp.baseAddress!)
+                }
+            }
+        }
+    }
     xv.scalars.withUnsafeBufferPointer { xp in
         wv.scalars.withUnsafeBufferPointer { wp in
             y.withUnsafeMutableBufferPointer { yp in
                 col.withUnsafeMutableBufferPointer { cp in
                     tmp.withUnsafeMutableBufferPointer { tp in
-                        var n0 = 0
+                        var n0 = shifted ? n : 0
                         while n0 < n {
                             let nb = Swift.min(chunk, n - n0)
                             let columns = nb * howo
@@ -230,9 +242,10 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
             let needX = x.requiresGradient, needW = weight.requiresGradient
             // Stride-1 square kernels take ∂L/∂x as a convolution with the flipped kernel.
             let flippedPath = stride == 1 && g.kernelHeight == g.kernelWidth && padding <= g.kernelHeight - 1
+            let im2colW = needW && !shifted
             var dx = [Float](repeating: 0, count: needX && !flippedPath ? n * inPlane : 0)
-            var dw = [Float](repeating: 0, count: needW ? cOut * k : 0)
-            var col = uninitializedFloats(needW || (needX && !flippedPath) ? chunk * k * howo : 0)
+            var dw = [Float](repeating: 0, count: im2colW ? cOut * k : 0)
+            var col = uninitializedFloats(im2colW || (needX && !flippedPath) ? chunk * k * howo : 0)
             var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { xp in
@@ -241,7 +254,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                             tmp.withUnsafeMutableBufferPointer { tp in
                                 dx.withUnsafeMutableBufferPointer { dxp in
                                     dw.withUnsafeMutableBufferPointer { dwp in
-                                        var n0 = needW || (needX && !flippedPath) ? 0 : n
+                                        var n0 = im2colW || (needX && !flippedPath) ? 0 : n
                                         while n0 < n {
                                             let nb = Swift.min(chunk, n - n0)
                                             let columns = nb * howo
@@ -253,7 +266,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                                                                    channels: cOut, plane: howo, tp.baseAddress!)
                                                 dyCol = UnsafePointer(tp.baseAddress!)
                                             }
-                                            if needW {  // dW += dY · colᵀ
+                                            if im2colW {  // dW += dY · colᵀ
                                                 im2col(xp.baseAddress! + n0 * inPlane, batch: nb, g, cp.baseAddress!)
                                                 sgemm(transposeA: false, transposeB: true, m: cOut, n: k, k: columns,
                                                       a: dyCol, lda: columns, b: cp.baseAddress!, ldb: columns,
@@ -276,6 +289,14 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
             }
             if needX && flippedPath {
                 dx = convolutionInputGradientByFlippedKernel(dy, weight: wv, geometry: g)
+            }
+            if needW && shifted {
+                xv.scalars.withUnsafeBufferPointer { xp in
+                    dy.scalars.withUnsafeBufferPointer { gp in
+                        dw = shiftedConvolutionWeightGradient(xp.baseAddress!, gp.baseAddress!, batch: n,
+                                                              geometry: ShiftedGeometry(g), outputChannels: cOut)
+                    }
+                }
             }
             if needX { grads[0] = Tensor(shape: xv.shape, scalars: dx) }
             if needW { grads[1] = Tensor(shape: wv.shape, scalars: dw) }
@@ -310,6 +331,19 @@ func convolutionInputGradientByFlippedKernel(_ dy: Tensor, weight: Tensor, geome
                                  stride: 1, padding: k - 1 - g.padding)
     let hw = g.height * g.width, patch = g2.patchSize
     precondition(g2.outputHeight == g.height && g2.outputWidth == g.width, "conv2d: inconsistent flipped geometry")
+    if ShiftedGeometry.applies(g2) {
+        let taps = weightsByTap(weight, flipped: true)
+        var dx = uninitializedFloats(n * cIn * hw)
+        dy.scalars.withUnsafeBufferPointer { gp in
+            taps.withUnsafeBufferPointer { tp in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    shiftedConvolution(gp.baseAddress!, batch: n, geometry: ShiftedGeometry(g2), taps: tp.baseAddress!,
+                                       outputChannels: cIn, into: dxp.baseAddress!)
+                }
+            }
+        }
+        return dx
+    }
     let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, patch * hw)))
     var dx = uninitializedFloats(n * cIn * hw)
     var col = uninitializedFloats(chunk * patch * hw)

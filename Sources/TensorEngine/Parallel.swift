@@ -5,8 +5,10 @@ import Dispatch
 /// same thread budget as the matrix products). Runs inline when `count · costPerItem` is
 /// small or only one thread is configured.
 @inline(__always)
-func parallelRanges(_ count: Int, costPerItem: Int, _ body: (Range<Int>) -> Void) {
-    let threads = Swift.min(BLASThreads.current, count)
+func parallelRanges(
+    _ count: Int, costPerItem: Int, threads available: Int = BLASThreads.current, _ body: (Range<Int>) -> Void
+) {
+    let threads = Swift.min(available, count)
     if threads <= 1 || count * costPerItem < 32_768 {
         body(0..<count)
         return

@@ -30,6 +30,9 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Seconds of timed steps per workload (after warm-up).")
     var seconds = 5.0
 
+    @Option(help: "Runs per workload and side; the best is reported (the machine may be shared).")
+    var repeats = 3
+
     @Option(help: "Run one workload in this process (used internally: each workload runs in its own process so its peak memory is its own).")
     var only: String?
 
@@ -57,19 +60,38 @@ struct EngineBench: ParsableCommand {
         }
         let python = comparePytorch ? try PyTorchEnvironment.ensure() : nil
         for workload in Workload.allCases {
-            let ours = try runChild(arguments: ["--only", workload.rawValue, "--threads", "\(threads)", "--seconds", "\(seconds)"]
-                                    + (defaultAllocator ? ["--default-allocator"] : []))
+            // Best of `repeats` runs per side, alternating ours and PyTorch's so that a burst
+            // of load from other processes hits both; PyTorch alternates between its default
+            // OpenMP wait policy and OMP_WAIT_POLICY=PASSIVE (better on a loaded machine),
+            // and keeps its best.
+            var ours: [String: Any] = [:], theirs: [String: Any] = [:]
+            func better(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] {
+                ((a["samples_per_s"] as? Double) ?? 0) >= ((b["samples_per_s"] as? Double) ?? 0) ? a : b
+            }
+            for attempt in 0..<max(1, repeats) {
+                let run = try runChild(arguments: ["--only", workload.rawValue, "--threads", "\(threads)", "--seconds", "\(seconds)"]
+                                       + (defaultAllocator ? ["--default-allocator"] : []))
+                ours = better(ours, run)
+                if let python {
+                    var result = try PyTorchEnvironment.bench(
+                        python: python, workload: workload.rawValue, threads: threads, seconds: seconds,
+                        environment: attempt % 2 == 1 ? ["OMP_WAIT_POLICY": "PASSIVE"] : [:])
+                    result["omp_wait_policy"] = attempt % 2 == 1 ? "PASSIVE" : "default"
+                    theirs = better(theirs, result)
+                }
+            }
             var fields: [String: Any] = [
                 "workload": workload.rawValue,
                 "ours_samples_per_s": ours["samples_per_s"] ?? 0,
                 "ours_peak_rss_mb": ours["peak_rss_mb"] ?? 0,
                 "threads": threads,
+                "best_of": max(1, repeats),
             ]
-            if let python {
-                let theirs = try PyTorchEnvironment.bench(python: python, workload: workload.rawValue, threads: threads, seconds: seconds)
+            if python != nil {
                 let o = (ours["samples_per_s"] as? Double) ?? 0, p = (theirs["samples_per_s"] as? Double) ?? 0
                 fields["pytorch_samples_per_s"] = p
                 fields["pytorch_peak_rss_mb"] = theirs["peak_rss_mb"] ?? 0
+                fields["pytorch_omp_wait_policy"] = theirs["omp_wait_policy"] ?? ""
                 fields["ratio"] = p > 0 ? o / p : 0
                 fields["pytorch_version"] = theirs["torch"] ?? ""
             }

@@ -25,20 +25,24 @@ enum PyTorchEnvironment {
     }
 
     /// Runs bench.py for one workload and returns its JSON line.
-    static func bench(python: String, workload: String, threads: Int, seconds: Double) throws -> [String: Any] {
+    static func bench(
+        python: String, workload: String, threads: Int, seconds: Double, environment: [String: String] = [:]
+    ) throws -> [String: Any] {
         let script = packageRoot.appendingPathComponent("Scripts/pytorch/bench.py").path
-        let output = try shell(python, [script, "--workload", workload, "--threads", "\(threads)", "--seconds", "\(seconds)"])
+        let output = try shell(python, [script, "--workload", workload, "--threads", "\(threads)", "--seconds", "\(seconds)"],
+                               environment: environment)
         return try lastJSONObject(in: output)
     }
 
     /// Runs a program, returning its standard output; throws when it fails.
     @discardableResult
-    static func shell(_ program: String, _ arguments: [String]) throws -> Data {
+    static func shell(_ program: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> Data {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        environment.merge(extra) { _, new in new }
         process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe

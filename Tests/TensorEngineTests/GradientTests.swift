@@ -41,6 +41,10 @@ struct GradientTests {
         ConvCase(n: 2, cIn: 5, h: 9, w: 4, cOut: 3, k: 2, stride: 2, padding: 0),
         ConvCase(n: 3, cIn: 2, h: 4, w: 6, cOut: 1, k: 5, stride: 1, padding: 2),
         ConvCase(n: 1, cIn: 3, h: 7, w: 7, cOut: 2, k: 4, stride: 3, padding: 2),
+        // Large enough planes for the shifted-view path (stride 1, Ho·Wp ≥ 1024).
+        ConvCase(n: 3, cIn: 3, h: 33, w: 35, cOut: 4, k: 3, stride: 1, padding: 1),
+        ConvCase(n: 2, cIn: 2, h: 40, w: 30, cOut: 3, k: 5, stride: 1, padding: 0),
+        ConvCase(n: 2, cIn: 1, h: 36, w: 31, cOut: 2, k: 3, stride: 1, padding: 2),
     ]
 
     @Test(arguments: convCases)

@@ -23,9 +23,10 @@ func naiveConvolution(_ x: Tensor, _ w: Tensor, _ b: Tensor, stride s: Int, padd
 @Suite("Tensor and autodiff mechanics")
 struct TensorTests {
     @Test func convolutionMatchesDirectLoops() {
-        for (s, p, chunkBatch) in [(1, 0, 1), (2, 1, 7), (3, 2, 2)] {
+        // (stride, padding, batch, side): the last two take the shifted-view path.
+        for (s, p, chunkBatch, side) in [(1, 0, 1, 9), (2, 1, 7, 9), (3, 2, 2, 9), (1, 1, 3, 34), (1, 0, 2, 40)] {
             var g = SeededGenerator(seed: 3)
-            let x = Tensor.uniform(shape: [chunkBatch, 3, 9, 8], lower: -1, upper: 1, using: &g)
+            let x = Tensor.uniform(shape: [chunkBatch, 3, side, side - 1], lower: -1, upper: 1, using: &g)
             let w = Tensor.uniform(shape: [4, 3, 3, 3], lower: -1, upper: 1, using: &g)
             let b = Tensor.uniform(shape: [4], lower: -1, upper: 1, using: &g)
             let ours = conv2d(Variable(x), weight: Variable(w), bias: Variable(b), stride: s, padding: p).value
