@@ -154,10 +154,7 @@ func channelSums(_ g: Tensor, batch: Int, channels: Int, plane: Int) -> Tensor {
     g.scalars.withUnsafeBufferPointer { gp in
         for b in 0..<batch {
             for c in 0..<channels {
-                let src = gp.baseAddress! + (b * channels + c) * plane
-                var s = 0.0
-                for i in 0..<plane { s += Double(src[i]) }
-                out[c] += s
+                out[c] += blockedSum(gp.baseAddress! + (b * channels + c) * plane, count: plane)
             }
         }
     }

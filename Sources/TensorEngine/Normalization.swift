@@ -42,16 +42,14 @@ public func batchNorm(
           parallelRanges(c, costPerItem: m) { channels in
             for ch in channels {
                 var s = 0.0
-                for b in 0..<n {
-                    let p = xp.baseAddress! + (b * c + ch) * plane
-                    for i in 0..<plane { s += Double(p[i]) }
-                }
+                for b in 0..<n { s += blockedSum(xp.baseAddress! + (b * c + ch) * plane, count: plane) }
                 let mu = s / Double(m)
-                var sq = 0.0
                 let muF = Float(mu)
+                // Deviations from the Float mean; the rounding of the mean (δ) adds δ² to the
+                // mean square, far below Float resolution of the variance.
+                var sq = 0.0
                 for b in 0..<n {
-                    let p = xp.baseAddress! + (b * c + ch) * plane
-                    for i in 0..<plane { let d = Double(p[i]) - mu; sq += d * d }
+                    sq += blockedSquaredDeviations(xp.baseAddress! + (b * c + ch) * plane, count: plane, center: muF)
                 }
                 let variance = sq / Double(m)
                 meanP[ch] = muF
@@ -115,10 +113,9 @@ public func batchNorm(
                                     var s1 = 0.0, s2 = 0.0
                                     for b in 0..<n {
                                         let o = (b * c + ch) * plane
-                                        for i in 0..<plane {
-                                            s1 += Double(gp[o + i])
-                                            s2 += Double(gp[o + i]) * Double(hp[o + i])
-                                        }
+                                        let (a1, a2) = blockedSumAndDot(gp.baseAddress! + o, hp.baseAddress! + o, count: plane)
+                                        s1 += a1
+                                        s2 += a2
                                     }
                                     s1p[ch] = s1
                                     s2p[ch] = s2

@@ -28,3 +28,64 @@ private struct UncheckedBox<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
+
+// MARK: Blocked reductions
+//
+// Sums of Float data are taken eight lanes at a time in Float over blocks of 256 values
+// (each lane adds 32 values), and the block sums are accumulated in Double: as accurate
+// as a Double loop for the sizes met here (error ≈ 32·2⁻²⁴ relative per block), but
+// vectorized.
+
+/// Σ p[i], i < count.
+@inline(__always)
+func blockedSum(_ p: UnsafePointer<Float>, count: Int) -> Double {
+    let raw = UnsafeRawPointer(p)
+    var total = 0.0, i = 0
+    while i + 256 <= count {
+        var acc = SIMD8<Float>()
+        for j in stride(from: i, to: i + 256, by: 8) { acc += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) }
+        total += Double(acc.sum())
+        i += 256
+    }
+    while i < count { total += Double(p[i]); i += 1 }
+    return total
+}
+
+/// Σ (p[i] − center)², i < count.
+@inline(__always)
+func blockedSquaredDeviations(_ p: UnsafePointer<Float>, count: Int, center: Float) -> Double {
+    let raw = UnsafeRawPointer(p)
+    let c = SIMD8<Float>(repeating: center)
+    var total = 0.0, i = 0
+    while i + 256 <= count {
+        var acc = SIMD8<Float>()
+        for j in stride(from: i, to: i + 256, by: 8) {
+            let d = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - c
+            acc += d * d
+        }
+        total += Double(acc.sum())
+        i += 256
+    }
+    while i < count { let d = p[i] - center; total += Double(d * d); i += 1 }
+    return total
+}
+
+/// (Σ g[i], Σ g[i]·h[i]), i < count.
+@inline(__always)
+func blockedSumAndDot(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, count: Int) -> (Double, Double) {
+    let rg = UnsafeRawPointer(g), rh = UnsafeRawPointer(h)
+    var s1 = 0.0, s2 = 0.0, i = 0
+    while i + 256 <= count {
+        var a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
+        for j in stride(from: i, to: i + 256, by: 8) {
+            let gv = rg.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            a1 += gv
+            a2 += gv * rh.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        }
+        s1 += Double(a1.sum())
+        s2 += Double(a2.sum())
+        i += 256
+    }
+    while i < count { s1 += Double(g[i]); s2 += Double(g[i]) * Double(h[i]); i += 1 }
+    return (s1, s2)
+}
