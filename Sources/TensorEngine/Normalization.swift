@@ -34,33 +34,12 @@ public func batchNorm(
     var invStd = [Float](repeating: 0, count: c)
     let xv = x.value
     if training {
-        var varC = [Float](repeating: 0, count: c)
-        xv.scalars.withUnsafeBufferPointer { xp in
-          meanC.withUnsafeMutableBufferPointer { meanP in
-          varC.withUnsafeMutableBufferPointer { varP in
-          invStd.withUnsafeMutableBufferPointer { invP in
-          parallelRanges(c, costPerItem: m) { channels in
-            for ch in channels {
-                var s = 0.0
-                for b in 0..<n { s += blockedSum(xp.baseAddress! + (b * c + ch) * plane, count: plane) }
-                let mu = s / Double(m)
-                let muF = Float(mu)
-                // Deviations from the Float mean; the rounding of the mean (δ) adds δ² to the
-                // mean square, far below Float resolution of the variance.
-                var sq = 0.0
-                for b in 0..<n {
-                    sq += blockedSquaredDeviations(xp.baseAddress! + (b * c + ch) * plane, count: plane, center: muF)
-                }
-                let variance = sq / Double(m)
-                meanP[ch] = muF
-                varP[ch] = Float(variance)
-                invP[ch] = Float(1 / (variance + Double(epsilon)).squareRoot())
-            }
-          }
-          }
-          }
-          }
+        let (batchMean, batchVariance) = channelStatistics(xv, batch: n, channels: c, plane: plane)
+        for ch in 0..<c {
+            meanC[ch] = batchMean[ch]
+            invStd[ch] = Float(1 / (Double(batchVariance[ch]) + Double(epsilon)).squareRoot())
         }
+        let varC = batchVariance
         let unbias = Float(m) / Float(m - 1)
         for ch in 0..<c {
             runningMean.value.scalars[ch] = (1 - momentum) * runningMean.value.scalars[ch] + momentum * meanC[ch]
@@ -92,7 +71,7 @@ public func batchNorm(
                                 }
                             }
                         }
-                        }
+                        }  // parallelRanges
                     }
                 }
             }
@@ -155,4 +134,33 @@ public func batchNorm(
             return grads
         }
     }
+}
+
+/// Per-channel mean and biased variance of [N, C, P] data (P = H·W, or 1 for [N, C]),
+/// channels spread over the engine's threads. Sums are vectorized Float blocks added in
+/// Double; the variance is taken around the Float mean (its rounding δ adds only δ²).
+func channelStatistics(_ x: Tensor, batch n: Int, channels c: Int, plane: Int) -> (mean: [Float], variance: [Float]) {
+    let m = n * plane
+    var mean = [Float](repeating: 0, count: c)
+    var variance = [Float](repeating: 0, count: c)
+    x.scalars.withUnsafeBufferPointer { xp in
+        mean.withUnsafeMutableBufferPointer { meanP in
+            variance.withUnsafeMutableBufferPointer { varP in
+                parallelRanges(c, costPerItem: m) { channels in
+                    for ch in channels {
+                        var s = 0.0
+                        for b in 0..<n { s += blockedSum(xp.baseAddress! + (b * c + ch) * plane, count: plane) }
+                        let mu = Float(s / Double(m))
+                        var sq = 0.0
+                        for b in 0..<n {
+                            sq += blockedSquaredDeviations(xp.baseAddress! + (b * c + ch) * plane, count: plane, center: mu)
+                        }
+                        meanP[ch] = mu
+                        varP[ch] = Float(sq / Double(m))
+                    }
+                }
+            }
+        }
+    }
+    return (mean, variance)
 }
