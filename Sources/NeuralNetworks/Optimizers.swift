@@ -64,14 +64,21 @@ public final class Adam: Optimizer {
                 p.value.scalars.withUnsafeMutableBufferPointer { theta in
                     firstMoments[index].withUnsafeMutableBufferPointer { m in
                         secondMoments[index].withUnsafeMutableBufferPointer { v in
-                            for i in 0..<theta.count {
-                                var gi = g[i]
-                                if wd != 0 {
-                                    if decoupled { theta[i] -= lr * wd * theta[i] } else { gi += wd * theta[i] }
+                            let (gp, tp, mp, vp) = (g.baseAddress!, theta.baseAddress!, m.baseAddress!, v.baseAddress!)
+                            // Element ranges of large tensors run on the engine's threads.
+                            parallelElementRanges(theta.count) { range in
+                                if wd != 0 && decoupled {
+                                    for i in range { tp[i] -= lr * wd * tp[i] }
                                 }
-                                m[i] = b1 * m[i] + (1 - b1) * gi
-                                v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                                theta[i] -= stepSize * m[i] / (v[i].squareRoot() / sqrtCorrection2 + eps)
+                                let l2: Float = decoupled ? 0 : wd
+                                for i in range {
+                                    let gi = gp[i] + l2 * tp[i]
+                                    let mi = b1 * mp[i] + (1 - b1) * gi
+                                    let vi = b2 * vp[i] + (1 - b2) * gi * gi
+                                    mp[i] = mi
+                                    vp[i] = vi
+                                    tp[i] -= stepSize * mi / (vi.squareRoot() / sqrtCorrection2 + eps)
+                                }
                             }
                         }
                     }

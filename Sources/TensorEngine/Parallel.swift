@@ -9,7 +9,7 @@ func parallelRanges(
     _ count: Int, costPerItem: Int, threads available: Int = BLASThreads.current, _ body: (Range<Int>) -> Void
 ) {
     let threads = Swift.min(available, count)
-    if threads <= 1 || count * costPerItem < 32_768 {
+    if threads <= 1 || count * costPerItem < 65_536 {
         body(0..<count)
         return
     }
@@ -88,4 +88,10 @@ func blockedSumAndDot(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, coun
     }
     while i < count { s1 += Double(g[i]); s2 += Double(g[i]) * Double(h[i]); i += 1 }
     return (s1, s2)
+}
+
+/// Splits `0..<count` element ranges of a large array over the engine's threads
+/// (inline below 65,536 elements). For element-wise updates such as optimizer steps.
+public func parallelElementRanges(_ count: Int, _ body: (Range<Int>) -> Void) {
+    parallelRanges(count, costPerItem: 1) { body($0) }
 }
