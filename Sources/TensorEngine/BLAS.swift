@@ -1,23 +1,53 @@
 import COpenBLAS
 import Foundation
+import Synchronization
 
-/// The number of threads OpenBLAS uses for matrix products.
+/// The engine's thread count: OpenBLAS's threads for matrix products, and the budget of
+/// the engine's own parallel loops (im2col, BatchNorm, per-sample convolutions, Adam).
 ///
 /// OpenBLAS would otherwise start one thread per core. The engine sets the count
-/// explicitly the first time it multiplies matrices: the value of the environment
-/// variable `LATENTSAMPLING_BLAS_THREADS` when set, else `OPENBLAS_NUM_THREADS`, else
+/// explicitly the first time it needs it: the value of the environment variable
+/// `LATENTSAMPLING_BLAS_THREADS` when set, else `OPENBLAS_NUM_THREADS`, else
 /// ``defaultCount`` (2). Call ``set(_:)`` to choose another count at any time.
+///
+/// On a machine shared with other work, also consider `OPENBLAS_THREAD_TIMEOUT=4` in the
+/// environment (read when OpenBLAS loads): idle OpenBLAS workers then stop spinning
+/// sooner and leave the cores to the engine's own loops.
 public enum BLASThreads {
     /// The count used when no environment variable says otherwise.
     public static let defaultCount = 2
 
-    /// Sets the number of OpenBLAS threads (clamped to at least 1).
+    /// The engine's thread budget, as last set (0 until configured).
+    private static let budget = Atomic<Int>(0)
+
+    /// Sets the number of threads (clamped to at least 1): OpenBLAS's thread count and the
+    /// engine's own budget for its parallel loops.
     public static func set(_ count: Int) {
-        openblas_set_num_threads(Int32(Swift.max(1, count)))
+        let n = Swift.max(1, count)
+        budget.store(n, ordering: .relaxed)
+        openblas_set_num_threads(Int32(n))
     }
 
-    /// The number of threads OpenBLAS currently uses.
-    public static var current: Int { Int(openblas_get_num_threads()) }
+    /// The engine's thread budget (what ``set(_:)`` or the environment chose).
+    public static var current: Int {
+        _ = applyConfigured
+        return budget.load(ordering: .relaxed)
+    }
+
+    /// The number of threads OpenBLAS itself is using right now (1 inside sections where
+    /// the engine runs single-threaded products side by side).
+    public static var openBLASCount: Int { Int(openblas_get_num_threads()) }
+
+    /// Runs `body(threads)` with OpenBLAS single-threaded and the budget passed in, so that
+    /// the caller can run `threads` products side by side; OpenBLAS is then set back to
+    /// the budget. Concurrent sections from several tasks stay correct (they may only run
+    /// some products multi-threaded), and the budget is always what is restored.
+    static func withSingleThreadedProducts<R>(_ body: (Int) -> R) -> R {
+        let threads = current
+        if threads > 1 { openblas_set_num_threads(1) }
+        defer { if threads > 1 { openblas_set_num_threads(Int32(budget.load(ordering: .relaxed))) } }
+        return body(threads)
+    }
 
     /// The count chosen from the environment, or ``defaultCount``.
     public static var configuredCount: Int {

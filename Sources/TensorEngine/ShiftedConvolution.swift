@@ -50,15 +50,6 @@ struct ShiftedGeometry {
     }
 }
 
-/// Runs `body(threads)` with OpenBLAS single-threaded, handing it the thread count that
-/// was configured, so that the caller can run that many BLAS calls side by side.
-func withSampleParallelBLAS<R>(_ body: (Int) -> R) -> R {
-    let threads = BLASThreads.current
-    if threads > 1 { BLASThreads.set(1) }
-    defer { if threads > 1 { BLASThreads.set(threads) } }
-    return body(threads)
-}
-
 /// Kernel taps as separate matrices: W [C_out, C_in, k, k] → [k², C_out, C_in]. With
 /// `flipped`, the kernel of the input-gradient convolution instead: tap t of the result is
 /// Wᵀ at tap k² − 1 − t, as a [k², C_in, C_out] array.
@@ -90,7 +81,7 @@ func shiftedConvolution(
 ) {
     let cIn = sg.channels, k = sg.kernel, wp = sg.paddedWidth, columns = sg.columns
     let ho = sg.outputHeight, wo = sg.outputWidth
-    withSampleParallelBLAS { threads in
+    BLASThreads.withSingleThreadedProducts { threads in
         parallelRanges(n, costPerItem: 1 << 20, threads: threads) { samples in
             var padded = uninitializedFloats(sg.paddedSample)
             var product = uninitializedFloats(cOut * columns)
@@ -132,7 +123,7 @@ func shiftedConvolutionWeightGradient(
     var partial = [Float](repeating: 0, count: Swift.max(threads, 1) * kk * cOut * cIn)
     partial.withUnsafeMutableBufferPointer { pp in
         let partialBase = pp.baseAddress!
-        withSampleParallelBLAS { available in
+        BLASThreads.withSingleThreadedProducts { available in
             let parts = Swift.min(available, n)
             parallelRanges(parts, costPerItem: 1 << 20, threads: parts) { workers in
                 for worker in workers {

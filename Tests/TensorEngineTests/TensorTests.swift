@@ -144,5 +144,7 @@ struct TensorTests {
         #expect(BLASThreads.current == 1)
         BLASThreads.set(2)
         #expect(BLASThreads.current == 2)
+        #expect(BLASThreads.withSingleThreadedProducts { $0 } == 2)
+        #expect(BLASThreads.current == 2)
     }
 }
