@@ -15,8 +15,11 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Also time the same workloads in PyTorch (CPU, same thread count); installs PyTorch into .venv-torch when missing.")
     var comparePytorch = false
 
-    @Flag(help: "Run 1,000 LeNet training steps and print resident memory (VmRSS/VmHWM) along the way.")
+    @Flag(help: "Run 1,000 training steps and print resident memory (VmRSS/VmHWM) every 100 steps.")
     var memoryCheck = false
+
+    @Option(help: "Workload of --memory-check.")
+    var memoryWorkload = "lenet_train"
 
     @Flag(help: "Train LeNet on Fashion-MNIST for one epoch and print test accuracy and time.")
     var fashionMnistEpoch = false
@@ -51,7 +54,10 @@ struct EngineBench: ParsableCommand {
             return
         }
         if memoryCheck {
-            runMemoryCheck()
+            guard let workload = Workload(rawValue: memoryWorkload) else {
+                throw ValidationError("unknown workload \(memoryWorkload); known: \(Workload.allCases.map(\.rawValue))")
+            }
+            runMemoryCheck(workload)
             return
         }
         if fashionMnistEpoch {
@@ -103,7 +109,7 @@ struct EngineBench: ParsableCommand {
     /// Runs this executable again with `arguments` and parses its last JSON line.
     func runChild(arguments: [String]) throws -> [String: Any] {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
+        process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
         process.arguments = arguments
         // OpenBLAS's idle worker threads spin (sched_yield) for 2^28 cycles by default before
         // sleeping; on a 2-core machine that spinning steals the core our own loops need.

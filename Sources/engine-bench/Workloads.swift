@@ -91,19 +91,19 @@ enum Workload: String, CaseIterable {
     }
 }
 
-/// 1,000 LeNet training steps; resident memory is printed every 100 steps.
-func runMemoryCheck() {
-    let step = Workload.lenetTrain.makeStep()
+/// 1,000 steps of `workload`; resident memory is printed every 100 steps.
+func runMemoryCheck(_ workload: Workload) {
+    let step = workload.makeStep()
     var samples: [(Int, Double)] = []
     for i in 1...1000 {
         step()
         if i % 100 == 0 {
             let rss = residentMegabytes()
             samples.append((i, rss))
-            print(jsonLine(["check": "memory", "step": i, "rss_mb": rss, "hwm_mb": peakResidentMegabytes()]))
+            print(jsonLine(["check": "memory", "workload": workload.rawValue, "step": i, "rss_mb": rss, "hwm_mb": peakResidentMegabytes()]))
         }
     }
     let growth = samples.last!.1 - samples.first!.1
-    print(jsonLine(["check": "memory_summary", "steps": 1000, "rss_at_100_mb": samples.first!.1,
+    print(jsonLine(["check": "memory_summary", "workload": workload.rawValue, "steps": 1000, "rss_at_100_mb": samples.first!.1,
                     "rss_at_1000_mb": samples.last!.1, "growth_mb": growth, "peak_mb": peakResidentMegabytes()]))
 }
