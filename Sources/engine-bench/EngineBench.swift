@@ -39,6 +39,9 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Run one workload in this process (used internally: each workload runs in its own process so its peak memory is its own).")
     var only: String?
 
+    @Option(help: "Adam's learning rate for --fashion-mnist-epoch.")
+    var learningRate: Float = 2e-3
+
     @Option(help: "Directory of the Fashion-MNIST IDX .gz files.")
     var fashionMnistDirectory = "/usr/share/datasets/fashion-mnist"
 
@@ -61,7 +64,7 @@ struct EngineBench: ParsableCommand {
             return
         }
         if fashionMnistEpoch {
-            try runFashionMNISTEpoch(directory: fashionMnistDirectory)
+            try runFashionMNISTEpoch(directory: fashionMnistDirectory, learningRate: learningRate)
             return
         }
         let python = comparePytorch ? try PyTorchEnvironment.ensure() : nil

@@ -51,13 +51,13 @@ struct IDXSet {
     }
 }
 
-/// One epoch of LeNet (Adam, learning rate 10⁻³, batch 64, seeded shuffling) on the 60,000
+/// One epoch of LeNet (Adam, batch 64, seeded shuffling) on the 60,000
 /// training images, then accuracy on the 10,000 test images.
-func runFashionMNISTEpoch(directory: String) throws {
+func runFashionMNISTEpoch(directory: String, learningRate: Float) throws {
     let train = try IDXSet(imagesPath: "\(directory)/train-images-idx3-ubyte.gz", labelsPath: "\(directory)/train-labels-idx1-ubyte.gz")
     let test = try IDXSet(imagesPath: "\(directory)/t10k-images-idx3-ubyte.gz", labelsPath: "\(directory)/t10k-labels-idx1-ubyte.gz")
     let net = makeLeNet(seed: 0)
-    let adam = Adam(parameters: net.parameters, learningRate: 1e-3)
+    let adam = Adam(parameters: net.parameters, learningRate: learningRate)
     var g = SeededGenerator(seed: 2026)
     var order = Array(0..<train.labels.count)
     order.shuffle(using: &g)
@@ -87,6 +87,6 @@ func runFashionMNISTEpoch(directory: String) throws {
     print(jsonLine([
         "check": "fashion_mnist_lenet_one_epoch", "test_accuracy": Double(correct) / Double(test.labels.count),
         "train_seconds": trainSeconds, "mean_train_loss": runningLoss / Double(step), "steps": step,
-        "batch": batchSize, "threads": BLASThreads.current,
+        "batch": batchSize, "threads": BLASThreads.current, "learning_rate": Double(learningRate),
     ]))
 }
