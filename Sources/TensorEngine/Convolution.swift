@@ -42,17 +42,19 @@ func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _ c
                         let ih = oh * s - p + ki
                         let d = dst + oh * Wo
                         if ih < 0 || ih >= H {
-                            d.update(repeating: 0, count: Wo)
+                            for ow in 0..<Wo { d[ow] = 0 }
                             continue
                         }
                         let src = plane + ih * W
-                        if lo > 0 { d.update(repeating: 0, count: lo) }
-                        if s == 1 {
+                        for ow in 0..<lo { d[ow] = 0 }
+                        if s == 1 && hi - lo >= 48 {
                             (d + lo).update(from: src + lo + offset, count: hi - lo)  // memcpy
+                        } else if s == 1 {
+                            copyShortRun(d + lo, src + lo + offset, count: hi - lo)
                         } else {
                             for ow in lo..<hi { d[ow] = src[ow * s + offset] }
                         }
-                        if hi < Wo { (d + hi).update(repeating: 0, count: Wo - hi) }
+                        for ow in hi..<Wo { d[ow] = 0 }
                     }
                 }
             }
@@ -97,6 +99,18 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _
         }
     }
     }
+}
+
+/// Copies a short run (a library call would cost more than the copy), four lanes at a time.
+@inline(__always)
+func copyShortRun(_ d: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    var i = 0
+    let dr = UnsafeMutableRawPointer(d), xr = UnsafeRawPointer(x)
+    while i + 4 <= count {
+        dr.storeBytes(of: xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD4<Float>.self), toByteOffset: i * 4, as: SIMD4<Float>.self)
+        i += 4
+    }
+    while i < count { d[i] = x[i]; i += 1 }
 }
 
 /// y[i] += x[i] for i in 0..<count, eight lanes at a time (the pointers may not be
@@ -237,8 +251,11 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
         { dy in
             var grads: [Tensor?] = [nil, nil, nil]
             let needX = x.requiresGradient, needW = weight.requiresGradient
-            // Stride-1 square kernels take ∂L/∂x as a convolution with the flipped kernel.
+            // Stride-1 square kernels take ∂L/∂x as a convolution with the flipped kernel when
+            // its im2col (C_out·k²·H·W values) is not much larger than the scatter-add route's
+            // (C_in·k²·Ho·Wo values, each read and written back by col2im).
             let flippedPath = stride == 1 && g.kernelHeight == g.kernelWidth && padding <= g.kernelHeight - 1
+                && cOut * g.height * g.width <= 2 * g.channels * howo
             let im2colW = needW && !shifted
             var dx = [Float](repeating: 0, count: needX && !flippedPath ? n * inPlane : 0)
             var dw = [Float](repeating: 0, count: im2colW ? cOut * k : 0)
