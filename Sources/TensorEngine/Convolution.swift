@@ -26,11 +26,13 @@ func im2col(_ x: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _ c
     let H = g.height, W = g.width, Ho = g.outputHeight, Wo = g.outputWidth
     let kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride, p = g.padding
     let hw = H * W, howo = Ho * Wo, columns = batch * howo
-    parallelRanges(g.channels, costPerItem: kh * kw * columns) { channels in
-    for c in channels {
-        for ki in 0..<kh {
-            for kj in 0..<kw {
-                let row = col + ((c * kh + ki) * kw + kj) * columns
+    // Every row (c, i, j) of the matrix is independent: rows run concurrently.
+    parallelRanges(g.channels * kh * kw, costPerItem: columns) { rows in
+    for r in rows {
+        let c = r / (kh * kw), ki = (r / kw) % kh, kj = r % kw
+        do {
+            do {
+                let row = col + r * columns
                 let lo = p - kj <= 0 ? 0 : Swift.min(Wo, (p - kj + s - 1) / s)
                 let hiNumerator = W - 1 + p - kj
                 let hi = hiNumerator < 0 ? lo : Swift.max(lo, Swift.min(Wo, hiNumerator / s + 1))
@@ -70,9 +72,9 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _
     let H = g.height, W = g.width, Ho = g.outputHeight, Wo = g.outputWidth
     let kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride, p = g.padding
     let hw = H * W, howo = Ho * Wo, columns = batch * howo
-    // Each channel accumulates into its own image planes: channels can run concurrently.
-    parallelRanges(g.channels, costPerItem: kh * kw * columns) { channels in
-    for c in channels {
+    // Each sample accumulates into its own image: samples run concurrently.
+    parallelRanges(batch, costPerItem: g.channels * kh * kw * howo) { samples in
+    for c in 0..<g.channels {
         for ki in 0..<kh {
             for kj in 0..<kw {
                 let row = col + ((c * kh + ki) * kw + kj) * columns
@@ -80,7 +82,7 @@ func col2im(_ col: UnsafePointer<Float>, batch: Int, _ g: ConvolutionGeometry, _
                 let hiNumerator = W - 1 + p - kj
                 let hi = hiNumerator < 0 ? lo : Swift.max(lo, Swift.min(Wo, hiNumerator / s + 1))
                 let offset = kj - p
-                for b in 0..<batch {
+                for b in samples {
                     let plane = x + (b * g.channels + c) * hw
                     let srcRow = row + b * howo
                     for oh in 0..<Ho {
@@ -143,22 +145,26 @@ func gatherChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, 
 @inline(__always)
 func scatterChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int, _ dst: UnsafeMutablePointer<Float>) {
     let columns = batch * plane
-    for b in 0..<batch {
+    parallelRanges(batch, costPerItem: channels * plane) { samples in
+    for b in samples {
         for c in 0..<channels {
             (dst + (b * channels + c) * plane).update(from: src + c * columns + b * plane, count: plane)
         }
+    }
     }
 }
 
 /// Adds `bias[c]` to every element of channel `c` of an [N, C, P] array.
 @inline(__always)
 func addChannelBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) {
-    for b in 0..<batch {
+    parallelRanges(batch, costPerItem: channels * plane) { samples in
+    for b in samples {
         for c in 0..<channels {
             let d = y + (b * channels + c) * plane
             let v = bias[c]
             for i in 0..<plane { d[i] += v }
         }
+    }
     }
 }
 
@@ -245,6 +251,10 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
             }
         }
     }
+    // When the whole batch was unfolded at once, keep the columns for ∂L/∂W (saves one
+    // im2col in the backward pass, at the cost of holding them until then).
+    let savedColumns = !shifted && chunk >= n && weight.requiresGradient && GradientRecording.isEnabled ? col : []
+    col = []
     let value = Tensor(shape: [n, cOut, ho, wo], scalars: y)
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return Variable.result(value, inputs: inputs) {
@@ -259,7 +269,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
             let im2colW = needW && !shifted
             var dx = [Float](repeating: 0, count: needX && !flippedPath ? n * inPlane : 0)
             var dw = [Float](repeating: 0, count: im2colW ? cOut * k : 0)
-            var col = uninitializedFloats(im2colW || (needX && !flippedPath) ? chunk * k * howo : 0)
+            var col = uninitializedFloats((im2colW && savedColumns.isEmpty) || (needX && !flippedPath) ? chunk * k * howo : 0)
             var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { xp in
@@ -281,10 +291,18 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                                                 dyCol = UnsafePointer(tp.baseAddress!)
                                             }
                                             if im2colW {  // dW += dY · colᵀ
-                                                im2col(xp.baseAddress! + n0 * inPlane, batch: nb, g, cp.baseAddress!)
-                                                sgemm(transposeA: false, transposeB: true, m: cOut, n: k, k: columns,
-                                                      a: dyCol, lda: columns, b: cp.baseAddress!, ldb: columns,
-                                                      beta: 1, c: dwp.baseAddress!, ldc: k)
+                                                savedColumns.withUnsafeBufferPointer { saved in
+                                                    let columnsOfX: UnsafePointer<Float>
+                                                    if saved.isEmpty {
+                                                        im2col(xp.baseAddress! + n0 * inPlane, batch: nb, g, cp.baseAddress!)
+                                                        columnsOfX = UnsafePointer(cp.baseAddress!)
+                                                    } else {
+                                                        columnsOfX = saved.baseAddress!
+                                                    }
+                                                    sgemm(transposeA: false, transposeB: true, m: cOut, n: k, k: columns,
+                                                          a: dyCol, lda: columns, b: columnsOfX, ldb: columns,
+                                                          beta: 1, c: dwp.baseAddress!, ldc: k)
+                                                }
                                             }
                                             if needX && !flippedPath {  // dcol = Wᵀ · dY, folded back into dX
                                                 sgemm(transposeA: true, transposeB: false, m: k, n: columns, k: cOut,

@@ -16,7 +16,8 @@ public func maxPool2d(_ x: Variable, kernelSize: Int, stride: Int? = nil) -> Var
     x.value.scalars.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             argmax.withUnsafeMutableBufferPointer { ap in
-                for pl in 0..<planes {
+                parallelRanges(planes, costPerItem: hw) { planeRange in
+                for pl in planeRange {
                     let src = xp.baseAddress! + pl * hw
                     let dst = yp.baseAddress! + pl * howo
                     let idx = ap.baseAddress! + pl * howo
@@ -36,6 +37,7 @@ public func maxPool2d(_ x: Variable, kernelSize: Int, stride: Int? = nil) -> Var
                             idx[oh * wo + ow] = Int32(bestIndex)
                         }
                     }
+                }
                 }
             }
         }
