@@ -21,6 +21,20 @@ public func maxPool2d(_ x: Variable, kernelSize: Int, stride: Int? = nil) -> Var
                     let src = xp.baseAddress! + pl * hw
                     let dst = yp.baseAddress! + pl * howo
                     let idx = ap.baseAddress! + pl * howo
+                    if kernelSize == 2 && s == 2 {  // the common case, without inner loops
+                        for oh in 0..<ho {
+                            for ow in 0..<wo {
+                                let i0 = 2 * oh * w + 2 * ow, i1 = i0 + w
+                                var best = src[i0], bestIndex = i0
+                                if src[i0 + 1] > best { best = src[i0 + 1]; bestIndex = i0 + 1 }
+                                if src[i1] > best { best = src[i1]; bestIndex = i1 }
+                                if src[i1 + 1] > best { best = src[i1 + 1]; bestIndex = i1 + 1 }
+                                dst[oh * wo + ow] = best
+                                idx[oh * wo + ow] = Int32(bestIndex)
+                            }
+                        }
+                        continue
+                    }
                     for oh in 0..<ho {
                         for ow in 0..<wo {
                             let h0 = oh * s, w0 = ow * s
