@@ -23,6 +23,8 @@ let package = Package(
     products: [
         .library(name: "LatentSampling", targets: ["LatentSampling"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
+        .library(name: "VasFEM", targets: ["VasFEM"]),
+        .executable(name: "vasfem", targets: ["VasFEMCommand"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
     ],
     dependencies: [
@@ -50,6 +52,18 @@ let package = Package(
 
         // MARK: Sampling core
         .target(name: "LatentSampling"),
+
+        // MARK: VasFEM (finite-element stress labeler for vessel-wall masks)
+        .target(name: "VasFEM", dependencies: ["LatentSampling", "COpenBLAS", "CGmsh"]),
+        .executableTarget(
+            name: "VasFEMCommand",
+            dependencies: [
+                "VasFEM", "HDF5Store", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/vasfem"
+        ),
+        .testTarget(name: "VasFEMTests", dependencies: ["VasFEM"]),
 
         // MARK: Examples
         .executableTarget(

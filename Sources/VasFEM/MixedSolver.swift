@@ -1,0 +1,402 @@
+import Foundation
+
+// The Taylor–Hood (P2 displacement / P1 pressure) mixed formulation of
+// incompressible plane-strain hyperelasticity with a follower pressure load.
+//
+// Weak form (reference configuration Ω₀, lumen border Γ₀, current lumen border γ):
+//
+//   R_u(u, p; δu) = ∫_Ω₀ P(F, p) : ∇₀δu dA  −  ∫_γ (−P_lumen n) · δu ds   = 0   ∀ δu ∈ V_h (P2)
+//   R_p(u; q)     = ∫_Ω₀ (J − 1) q dA                                        = 0   ∀ q ∈ Q_h (P1)
+//
+// where P = ∂W/∂F is the first Piola–Kirchhoff stress of MooneyRivlinMaterial and
+// n ds on γ is written on the reference edge, n ds = (x₂′, −x₁′) dξ with x = X + u,
+// so the load follows the deformed boundary. Newton's method linearizes both
+// lines exactly: the tangent holds ∂P/∂F, the coupling cof F, and the
+// follower-load stiffness ∂/∂u of the boundary term.
+
+/// A prescribed displacement component at a node: u_component(node) = fraction · value,
+/// with `fraction` the load path's prescribed fraction.
+public struct DisplacementConstraint: Sendable, Hashable {
+    /// The node index.
+    public var node: Int
+    /// 0 for x, 1 for y.
+    public var component: Int
+    /// The prescribed displacement at full load, in mm.
+    public var value: Double
+
+    /// Creates a constraint.
+    public init(node: Int, component: Int, value: Double = 0) {
+        self.node = node
+        self.component = component
+        self.value = value
+    }
+}
+
+/// One state of the load path.
+public struct LoadState: Sendable, Hashable {
+    /// The lumen (blood) pressure, in kPa.
+    public var lumenPressure: Double
+    /// The fraction of the prescribed displacements applied.
+    public var prescribedFraction: Double
+
+    /// Creates a load state.
+    public init(lumenPressure: Double, prescribedFraction: Double = 1) {
+        self.lumenPressure = lumenPressure
+        self.prescribedFraction = prescribedFraction
+    }
+
+    func interpolated(to other: LoadState, _ t: Double) -> LoadState {
+        LoadState(lumenPressure: lumenPressure + t * (other.lumenPressure - lumenPressure),
+                  prescribedFraction: prescribedFraction + t * (other.prescribedFraction - prescribedFraction))
+    }
+}
+
+/// Settings of the Newton–Raphson iteration and its load-step cut-back.
+public struct NewtonOptions: Sendable, Hashable, Codable {
+    /// Iterations allowed per load step before it counts as diverged.
+    public var maximumIterations: Int = 20
+    /// Converged when the largest nodal force residual is below this times μ·h (μ the shear modulus, h the mean element size)...
+    public var residualTolerance: Double = 1e-8
+    /// ... and the last displacement increment is below this times h.
+    public var incrementTolerance: Double = 1e-6
+    /// How many times a load step may be halved before the solve fails.
+    public var maximumCutBacks: Int = 8
+
+    /// Creates options with the defaults.
+    public init() {}
+}
+
+/// Why the nonlinear solve failed.
+public enum SolverError: Error, Equatable, CustomStringConvertible {
+    /// Newton diverged even after the maximum number of cut-backs, on the way to this lumen pressure (kPa).
+    case diverged(lumenPressure: Double, cutBacks: Int)
+    /// The tangent matrix was singular (LAPACK info).
+    case singularTangent(info: Int32)
+
+    /// A one-line explanation.
+    public var description: String {
+        switch self {
+        case .diverged(let p, let c): "Newton diverged on the way to \(p) kPa after \(c) cut-backs"
+        case .singularTangent(let i): "singular tangent matrix (dgbsv info \(i))"
+        }
+    }
+}
+
+/// The converged solution of a mixed problem.
+public struct MixedSolution: Sendable {
+    /// The displacement u at every node, in mm.
+    public var displacement: [SIMD2<Double>]
+    /// The pressure p (the paper's κ) at every triangle vertex (indexed by `TriangleMesh.vertexIndex`), in kPa.
+    public var pressure: [Double]
+    /// Total Newton iterations over all load steps (each one a tangent factorization).
+    public var newtonIterations: Int
+    /// Load steps taken, cut-backs included.
+    public var loadSteps: Int
+    /// Cut-backs needed.
+    public var cutBacks: Int
+    /// The largest reaction force at a prescribed component, in mN per mm thickness.
+    public var largestReaction: Double
+    /// Seconds spent assembling and solving linear systems.
+    public var assemblySeconds: Double, linearSolveSeconds: Double
+}
+
+/// Incompressible hyperelastic plane-strain problem in the Taylor–Hood P2/P1
+/// mixed formulation, solved by Newton–Raphson with banded LU.
+public struct MixedSolver: Sendable {
+    /// The mesh (reference configuration).
+    public let mesh: TriangleMesh
+    /// The wall material.
+    public let material: MooneyRivlinMaterial
+    /// The edges loaded by the lumen pressure (follower load).
+    public let pressureEdges: [BoundaryEdge]
+    /// The prescribed displacement components.
+    public let constraints: [DisplacementConstraint]
+
+    /// Global index of the x displacement of each node (y is the next one).
+    let displacementDof: [Int]
+    /// Global index of the pressure at each vertex.
+    let pressureDof: [Int]
+    /// The number of unknowns.
+    public let unknownCount: Int
+    /// The half-bandwidth of the tangent after reverse Cuthill–McKee renumbering.
+    public let bandwidth: Int
+    /// Mean element size h = √(area / triangles), in mm.
+    let elementSize: Double
+
+    /// Sets up the unknowns (renumbered by reverse Cuthill–McKee to shrink the band).
+    public init(mesh: TriangleMesh, material: MooneyRivlinMaterial, pressureEdges: [BoundaryEdge],
+                constraints: [DisplacementConstraint]) {
+        self.mesh = mesh
+        self.material = material
+        self.pressureEdges = pressureEdges
+        self.constraints = constraints
+        let n = mesh.nodes.count
+        var adjacency = [Set<Int>](repeating: [], count: n)
+        for t in 0..<mesh.triangleCount {
+            for a in 0..<6 { for b in 0..<6 where a != b { adjacency[mesh.triangles[6 * t + a]].insert(mesh.triangles[6 * t + b]) } }
+        }
+        let order = reverseCuthillMcKee(adjacency.map { Array($0).sorted() })
+        var uDof = [Int](repeating: 0, count: n), pDof = [Int](repeating: 0, count: mesh.vertexCount)
+        var next = 0
+        for node in order {
+            uDof[node] = next
+            next += 2
+            let v = mesh.vertexIndex[node]
+            if v >= 0 { pDof[v] = next; next += 1 }
+        }
+        var bw = 0
+        for t in 0..<mesh.triangleCount {
+            var lo = Int.max, hi = Int.min
+            for a in 0..<6 {
+                let node = mesh.triangles[6 * t + a]
+                lo = min(lo, uDof[node]); hi = max(hi, uDof[node] + 1)
+                let v = mesh.vertexIndex[node]
+                if v >= 0 { lo = min(lo, pDof[v]); hi = max(hi, pDof[v]) }
+            }
+            bw = max(bw, hi - lo)
+        }
+        displacementDof = uDof
+        pressureDof = pDof
+        unknownCount = next
+        bandwidth = bw
+        elementSize = (mesh.area / Double(mesh.triangleCount)).squareRoot()
+    }
+
+    /// The state vector with zero displacement and pressure.
+    var zeroState: [Double] { [Double](repeating: 0, count: unknownCount) }
+
+    /// Assembles the residual (R_u, R_p) and, when `tangent` is given, the consistent tangent
+    /// at state `x` under lumen pressure `lumenPressure` (kPa). Returns false when some
+    /// quadrature point has J ≤ 0 or a non-finite value (the state is not admissible).
+    func assemble(_ x: [Double], lumenPressure: Double, residual r: inout [Double], tangent: UnsafeMutablePointer<BandMatrix>?) -> Bool {
+        r.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        tangent?.pointee.zero()
+        let basis = TabulatedBasis.standard
+        let nq = basis.quadrature.weights.count
+        var flatN = [Double](), flatG = [SIMD2<Double>]()
+        for q in 0..<nq { flatN += basis.p2[q]; flatG += basis.p2Gradients[q] }
+        var admissible = true
+        var dofs = [Int](repeating: 0, count: 15)
+        var re = [Double](repeating: 0, count: 15)
+        var ke = [Double](repeating: 0, count: 225)
+        var dN = [SIMD2<Double>](repeating: .zero, count: 6)
+        let withTangent = tangent != nil
+        for t in 0..<mesh.triangleCount {
+            var xa = [SIMD2<Double>](repeating: .zero, count: 6)
+            var ua = [SIMD2<Double>](repeating: .zero, count: 6)
+            for a in 0..<6 {
+                let node = mesh.triangles[6 * t + a]
+                xa[a] = mesh.nodes[node]
+                dofs[2 * a] = displacementDof[node]
+                dofs[2 * a + 1] = displacementDof[node] + 1
+                ua[a] = SIMD2(x[dofs[2 * a]], x[dofs[2 * a + 1]])
+                if a < 3 { dofs[12 + a] = pressureDof[mesh.vertexIndex[node]] }
+            }
+            let pa = SIMD3(x[dofs[12]], x[dofs[13]], x[dofs[14]])
+            for k in 0..<15 { re[k] = 0 }
+            if withTangent { for k in 0..<225 { ke[k] = 0 } }
+            for q in 0..<nq {
+                // Reference geometry: ∂X/∂ξ, its determinant and the physical gradients ∂Nₐ/∂X.
+                var jac = SIMD4<Double>.zero
+                for a in 0..<6 {
+                    let g = flatG[6 * q + a]
+                    jac += SIMD4(xa[a].x * g.x, xa[a].x * g.y, xa[a].y * g.x, xa[a].y * g.y)
+                }
+                let det = jac[0] * jac[3] - jac[1] * jac[2]
+                let w = basis.quadrature.weights[q] * det
+                var f = SIMD4<Double>(1, 0, 0, 1)
+                for a in 0..<6 {
+                    let g = flatG[6 * q + a]
+                    // ∂N/∂X = (∂X/∂ξ)⁻ᵀ ∂N/∂ξ
+                    let d = SIMD2((jac[3] * g.x - jac[2] * g.y) / det, (-jac[1] * g.x + jac[0] * g.y) / det)
+                    dN[a] = d
+                    f += SIMD4(ua[a].x * d.x, ua[a].x * d.y, ua[a].y * d.x, ua[a].y * d.y)
+                }
+                let l = basis.p1[q]
+                let pq = (pa * l).sum()
+                let point = material.response(deformationGradient: f, pressure: pq, withTangent: withTangent)
+                if !(point.jacobian > 0) || !point.firstPiola.sum().isFinite { admissible = false }
+                let P = point.firstPiola
+                // R_u: ∫ P : ∇δu,  R_p: ∫ (J − 1) q
+                for a in 0..<6 {
+                    re[2 * a] += w * (P[0] * dN[a].x + P[1] * dN[a].y)
+                    re[2 * a + 1] += w * (P[2] * dN[a].x + P[3] * dN[a].y)
+                }
+                for k in 0..<3 { re[12 + k] += w * (point.jacobian - 1) * l[k] }
+                guard withTangent else { continue }
+                let A = point.tangent
+                let cof = point.cofactor
+                for b in 0..<6 {
+                    let db = dN[b]
+                    // columns (b, x) and (b, y) of 𝔸 contracted with ∂N_b/∂X: 𝔸_{iJ,kL} ∂N_b/∂X_L
+                    let colX = SIMD4(A.0[0] * db.x + A.0[1] * db.y, A.1[0] * db.x + A.1[1] * db.y,
+                                     A.2[0] * db.x + A.2[1] * db.y, A.3[0] * db.x + A.3[1] * db.y)
+                    let colY = SIMD4(A.0[2] * db.x + A.0[3] * db.y, A.1[2] * db.x + A.1[3] * db.y,
+                                     A.2[2] * db.x + A.2[3] * db.y, A.3[2] * db.x + A.3[3] * db.y)
+                    for a in 0..<6 {
+                        let da = dN[a]
+                        ke[(2 * a) * 15 + 2 * b] += w * (da.x * colX[0] + da.y * colX[1])
+                        ke[(2 * a + 1) * 15 + 2 * b] += w * (da.x * colX[2] + da.y * colX[3])
+                        ke[(2 * a) * 15 + 2 * b + 1] += w * (da.x * colY[0] + da.y * colY[1])
+                        ke[(2 * a + 1) * 15 + 2 * b + 1] += w * (da.x * colY[2] + da.y * colY[3])
+                    }
+                }
+                // Coupling ∫ q cof F : ∇δu (both off-diagonal blocks; the pressure block is zero).
+                for a in 0..<6 {
+                    let cx = w * (cof[0] * dN[a].x + cof[1] * dN[a].y)
+                    let cy = w * (cof[2] * dN[a].x + cof[3] * dN[a].y)
+                    for k in 0..<3 {
+                        ke[(2 * a) * 15 + 12 + k] += cx * l[k]
+                        ke[(2 * a + 1) * 15 + 12 + k] += cy * l[k]
+                        ke[(12 + k) * 15 + 2 * a] += cx * l[k]
+                        ke[(12 + k) * 15 + 2 * a + 1] += cy * l[k]
+                    }
+                }
+            }
+            for i in 0..<15 { r[dofs[i]] += re[i] }
+            if let tangent {
+                let ld = tangent.pointee.leadingDimension, kk = 2 * tangent.pointee.bandwidth
+                tangent.pointee.storage.withUnsafeMutableBufferPointer { ab in
+                    for i in 0..<15 {
+                        for j in 0..<15 { ab[kk + dofs[i] - dofs[j] + dofs[j] * ld] += ke[i * 15 + j] }
+                    }
+                }
+            }
+        }
+        // Follower lumen pressure: R_u += P_lumen ∫ Nₐ (x₂′, −x₁′) dξ, tangent its derivative.
+        if lumenPressure != 0 {
+            let line = LineQuadrature.gauss3
+            for e in pressureEdges {
+                let (n0, n1, nm) = mesh.edgeNodes(e)
+                let nodes = [n0, n1, nm]
+                var xc = [SIMD2<Double>](repeating: .zero, count: 3)
+                var ed = [Int](repeating: 0, count: 6)
+                for c in 0..<3 {
+                    ed[2 * c] = displacementDof[nodes[c]]
+                    ed[2 * c + 1] = ed[2 * c] + 1
+                    xc[c] = mesh.nodes[nodes[c]] + SIMD2(x[ed[2 * c]], x[ed[2 * c + 1]])
+                }
+                var kb = [Double](repeating: 0, count: 36)
+                for (s, w) in zip(line.points, line.weights) {
+                    let nv = QuadraticEdge.values(s), nd = QuadraticEdge.derivatives(s)
+                    let tangentVector = nd[0] * xc[0] + nd[1] * xc[1] + nd[2] * xc[2]
+                    for c in 0..<3 {
+                        r[ed[2 * c]] += lumenPressure * w * nv[c] * tangentVector.y
+                        r[ed[2 * c + 1]] -= lumenPressure * w * nv[c] * tangentVector.x
+                        for d in 0..<3 {
+                            kb[(2 * c) * 6 + 2 * d + 1] += lumenPressure * w * nv[c] * nd[d]
+                            kb[(2 * c + 1) * 6 + 2 * d] -= lumenPressure * w * nv[c] * nd[d]
+                        }
+                    }
+                }
+                if let tangent {
+                    for i in 0..<6 { for j in 0..<6 where kb[i * 6 + j] != 0 {
+                        tangent.pointee.storage[tangent.pointee.offset(ed[i], ed[j])] += kb[i * 6 + j]
+                    } }
+                }
+            }
+        }
+        return admissible
+    }
+
+    /// Solves the problem along a load path by Newton–Raphson, starting from the
+    /// stress-free reference state. Each load step starts from the previous
+    /// converged state; a step that diverges is halved, up to
+    /// `options.maximumCutBacks` times.
+    ///
+    /// - Throws: ``SolverError`` when a step cannot be completed.
+    public func solve(path: [LoadState], options: NewtonOptions = NewtonOptions()) throws -> MixedSolution {
+        var x = zeroState
+        var current = LoadState(lumenPressure: 0, prescribedFraction: 0)
+        var iterations = 0, steps = 0, cutBacks = 0
+        var reaction = 0.0
+        var timing = (assembly: 0.0, solve: 0.0)
+        for target in path {
+            var fraction = 1.0  // of the remaining way from `current` to `target`
+            var halvings = 0
+            while true {
+                let trial = current.interpolated(to: target, fraction)
+                var candidate = x
+                let outcome = try newton(&candidate, load: trial, options: options, timing: &timing)
+                iterations += outcome.iterations
+                if outcome.converged {
+                    x = candidate
+                    current = trial
+                    reaction = outcome.reaction
+                    steps += 1
+                    if fraction == 1 { break }
+                    fraction = 1  // try the rest of the way in one go
+                } else {
+                    halvings += 1
+                    cutBacks += 1
+                    if halvings > options.maximumCutBacks {
+                        throw SolverError.diverged(lumenPressure: target.lumenPressure, cutBacks: halvings - 1)
+                    }
+                    fraction /= 2
+                }
+            }
+        }
+        var u = [SIMD2<Double>](repeating: .zero, count: mesh.nodes.count)
+        for node in 0..<mesh.nodes.count { u[node] = SIMD2(x[displacementDof[node]], x[displacementDof[node] + 1]) }
+        let p = (0..<mesh.vertexCount).map { x[pressureDof[$0]] }
+        return MixedSolution(displacement: u, pressure: p, newtonIterations: iterations, loadSteps: steps, cutBacks: cutBacks,
+                             largestReaction: reaction, assemblySeconds: timing.assembly, linearSolveSeconds: timing.solve)
+    }
+
+    /// Newton iterations for one load state; returns whether they converged.
+    func newton(_ x: inout [Double], load: LoadState, options: NewtonOptions,
+                timing: inout (assembly: Double, solve: Double)) throws -> (converged: Bool, iterations: Int, reaction: Double) {
+        let forceScale = material.shearModulus * elementSize
+        let volumeScale = elementSize * elementSize
+        var isPressureDof = [Bool](repeating: false, count: unknownCount)
+        for d in pressureDof { isPressureDof[d] = true }
+        var constrained = [Bool](repeating: false, count: unknownCount)
+        for c in constraints { constrained[displacementDof[c.node] + c.component] = true }
+        var r = [Double](repeating: 0, count: unknownCount)
+        var matrix = BandMatrix(order: unknownCount, bandwidth: bandwidth)
+        var lastIncrement = Double.infinity
+        var initialResidual = 0.0
+        for iteration in 0...options.maximumIterations {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let admissible = withUnsafeMutablePointer(to: &matrix) { assemble(x, lumenPressure: load.lumenPressure, residual: &r, tangent: $0) }
+            timing.assembly += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
+            guard admissible else { return (false, iteration, 0) }
+            var forceResidual = 0.0, volumeResidual = 0.0, reaction = 0.0
+            for i in 0..<unknownCount {
+                if constrained[i] { reaction = max(reaction, abs(r[i])) } else if isPressureDof[i] {
+                    volumeResidual = max(volumeResidual, abs(r[i]))
+                } else { forceResidual = max(forceResidual, abs(r[i])) }
+            }
+            for c in constraints {
+                let i = displacementDof[c.node] + c.component
+                r[i] = x[i] - load.prescribedFraction * c.value
+                matrix.setIdentityRow(i)
+            }
+            let residual = max(forceResidual / forceScale, volumeResidual / volumeScale)
+            if !residual.isFinite { return (false, iteration, 0) }
+            if iteration == 0 { initialResidual = residual }
+            let prescribedMismatch = constraints.map { abs(r[displacementDof[$0.node] + $0.component]) }.max() ?? 0
+            if prescribedMismatch <= 1e-12 * elementSize
+                && ((residual <= options.residualTolerance && lastIncrement <= options.incrementTolerance * elementSize)
+                    || residual <= 1e-3 * options.residualTolerance) {
+                return (true, iteration, reaction)
+            }
+            if iteration == options.maximumIterations || (iteration > 2 && residual > 1e6 * max(initialResidual, 1e-12)) {
+                return (false, iteration, 0)
+            }
+            for i in 0..<unknownCount { r[i] = -r[i] }
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            let info = matrix.solve(&r)
+            timing.solve += Double(DispatchTime.now().uptimeNanoseconds - t1) * 1e-9
+            if info != 0 { return (false, iteration + 1, 0) }
+            var largest = 0.0
+            for i in 0..<unknownCount {
+                x[i] += r[i]
+                if !isPressureDof[i] { largest = max(largest, abs(r[i])) }
+            }
+            lastIncrement = largest
+            if !largest.isFinite { return (false, iteration + 1, 0) }
+        }
+        return (false, options.maximumIterations, 0)
+    }
+}

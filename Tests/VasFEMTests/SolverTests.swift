@@ -1,0 +1,195 @@
+import Foundation
+import Testing
+@testable import VasFEM
+
+/// Systolic 120 mmHg in kPa.
+let systolic = 120 * kilopascalsPerMillimeterOfMercury
+
+@Suite("Exact thick-walled tube")
+struct ExactTubeTests {
+    @Test("reproduces the reference hoop stresses for A = 1.5 mm, B = 2.5 mm at 120 mmHg")
+    func referenceValues() {
+        let tube = ThickWalledTube(innerRadius: 1.5, outerRadius: 2.5, pressure: systolic)
+        let inner = tube.stresses(atReferenceRadius: 1.5), outer = tube.stresses(atReferenceRadius: 2.5)
+        #expect(abs(inner.hoop - 50.6) < 0.1)
+        #expect(abs(outer.hoop - 17.4) < 0.1)
+        #expect(abs(inner.radial + systolic) < 1e-9)
+        #expect(abs(outer.radial) < 1e-9)
+    }
+
+    @Test("balances the pressure: P = ∫ (σθ − σr)/r dr by an independent trapezoid sum in the deformed radius")
+    func equilibrium() {
+        let tube = ThickWalledTube(innerRadius: 1.5, outerRadius: 2.5, pressure: systolic)
+        let a = tube.deformedInnerRadius, b = tube.deformedRadius(2.5)
+        let n = 20000
+        var sum = 0.0
+        for k in 0...n {
+            let r = a + (b - a) * Double(k) / Double(n)
+            let R = (r * r - a * a + 1.5 * 1.5).squareRoot()
+            let w = (k == 0 || k == n) ? 0.5 : 1.0
+            sum += w * tube.material.hoopMinusRadialStress(hoopStretch: r / R) / r
+        }
+        sum *= (b - a) / Double(n)
+        #expect(abs(sum - systolic) < 1e-4 * systolic)
+    }
+}
+
+/// A small structured P2 mesh of the square [0, L]² with perturbed interior vertices.
+func distortedSquareMesh(side: Double, divisions n: Int, distortion: Double) throws -> TriangleMesh {
+    var vertices: [SIMD2<Double>] = []
+    for j in 0...n {
+        for i in 0...n {
+            var x = SIMD2(Double(i), Double(j)) * side / Double(n)
+            if i > 0 && i < n && j > 0 && j < n {
+                x += distortion * side / Double(n) * SIMD2(sin(Double(7 * i + 3 * j)), cos(Double(5 * i + 11 * j)))
+            }
+            vertices.append(x)
+        }
+    }
+    var nodes = vertices
+    var mid: [Int: Int] = [:]
+    func midpoint(_ a: Int, _ b: Int) -> Int {
+        let key = min(a, b) * 100_000 + max(a, b)
+        if let m = mid[key] { return m }
+        nodes.append((vertices[a] + vertices[b]) / 2)
+        mid[key] = nodes.count - 1
+        return nodes.count - 1
+    }
+    var triangles: [Int] = []
+    for j in 0..<n {
+        for i in 0..<n {
+            let v00 = j * (n + 1) + i, v10 = v00 + 1, v01 = v00 + n + 1, v11 = v01 + 1
+            for (a, b, c) in [(v00, v10, v11), (v00, v11, v01)] {
+                triangles += [a, b, c, midpoint(a, b), midpoint(b, c), midpoint(c, a)]
+            }
+        }
+    }
+    return try TriangleMesh(nodes: nodes, triangles: triangles)
+}
+
+@Suite("Mixed P2/P1 solver")
+struct MixedSolverTests {
+    @Test("the assembled tangent matches central differences of the residual, follower load included")
+    func tangentMatchesFiniteDifferences() throws {
+        let mesh = try GmshMesher.annulus(innerRadius: 1.5, outerRadius: 2.5, meshSize: 0.9)
+        let material = MooneyRivlinMaterial()
+        let solver = MixedSolver(mesh: mesh, material: material, pressureEdges: mesh.holeEdges, constraints: [])
+        // A non-trivial admissible state: a smooth displacement and pressure field.
+        var x = solver.zeroState
+        for node in 0..<mesh.nodes.count {
+            let X = mesh.nodes[node]
+            x[solver.displacementDof[node]] = 0.03 * X.x + 0.01 * sin(X.y)
+            x[solver.displacementDof[node] + 1] = 0.02 * X.y + 0.015 * cos(X.x)
+        }
+        for v in 0..<mesh.vertexCount { x[solver.pressureDof[v]] = 5 + Double(v % 7) }
+        let pressure = systolic
+        var r = solver.zeroState
+        var band = BandMatrix(order: solver.unknownCount, bandwidth: solver.bandwidth)
+        #expect(withUnsafeMutablePointer(to: &band) { solver.assemble(x, lumenPressure: pressure, residual: &r, tangent: $0) })
+        var worst = 0.0, scale = 0.0
+        let h = 1e-6
+        for j in stride(from: 0, to: solver.unknownCount, by: max(1, solver.unknownCount / 40)) {
+            var plus = x, minus = x
+            plus[j] += h; minus[j] -= h
+            var rp = solver.zeroState, rm = solver.zeroState
+            _ = solver.assemble(plus, lumenPressure: pressure, residual: &rp, tangent: nil)
+            _ = solver.assemble(minus, lumenPressure: pressure, residual: &rm, tangent: nil)
+            for i in 0..<solver.unknownCount {
+                let fd = (rp[i] - rm[i]) / (2 * h)
+                worst = max(worst, abs(fd - band.entry(i, j)))
+                scale = max(scale, abs(band.entry(i, j)))
+            }
+        }
+        #expect(scale > 0)
+        #expect(worst < 1e-6 * scale, "max |K − K_fd| = \(worst), max |K| = \(scale)")
+    }
+
+    @Test("patch test: a distorted square under uniaxial stretch reproduces the homogeneous solution")
+    func homogeneousPatch() throws {
+        let side = 1.0, stretch = 1.2
+        let mesh = try distortedSquareMesh(side: side, divisions: 3, distortion: 0.2)
+        let material = MooneyRivlinMaterial()
+        // Rollers on x = 0 (u_x = 0) and y = 0 (u_y = 0); u_x = (λ − 1)L on x = L; y = L free.
+        var constraints: [DisplacementConstraint] = []
+        for (node, x) in mesh.nodes.enumerated() {
+            if abs(x.x) < 1e-12 { constraints.append(DisplacementConstraint(node: node, component: 0)) }
+            if abs(x.y) < 1e-12 { constraints.append(DisplacementConstraint(node: node, component: 1)) }
+            if abs(x.x - side) < 1e-12 { constraints.append(DisplacementConstraint(node: node, component: 0, value: (stretch - 1) * side)) }
+        }
+        let solver = MixedSolver(mesh: mesh, material: material, pressureEdges: [], constraints: constraints)
+        let path = (1...4).map { LoadState(lumenPressure: 0, prescribedFraction: Double($0) / 4) }
+        let solution = try solver.solve(path: path)
+        let analysis = WallAnalysis(mesh: mesh, material: material, solution: solution, unknownCount: solver.unknownCount,
+                                    bandwidth: solver.bandwidth)
+        // Homogeneous solution: F = diag(λ, 1/λ), σ₂₂ = 0, σ₁₁ = 2Ŵ′(λ² − λ⁻²).
+        let i1 = stretch * stretch + 1 / (stretch * stretch) + 1
+        let sigma11 = 2 * material.energyDerivatives(isochoricInvariant: i1).first * (stretch * stretch - 1 / (stretch * stretch))
+        for t in 0..<mesh.triangleCount {
+            for s in [SIMD2(1.0 / 3, 1.0 / 3), SIMD2(0.1, 0.2), SIMD2(0.7, 0.1)] {
+                let sample = analysis.stress(inTriangle: t, local: s)
+                #expect(abs(sample.cauchy[0] - sigma11) < 1e-6 * sigma11)
+                #expect(abs(sample.cauchy[3]) < 1e-6 * sigma11)
+                #expect(abs(sample.cauchy[1]) < 1e-6 * sigma11)
+            }
+        }
+        for (node, x) in mesh.nodes.enumerated() {
+            let expected = SIMD2((stretch - 1) * x.x, (1 / stretch - 1) * x.y)
+            #expect(abs(solution.displacement[node].x - expected.x) < 1e-9 && abs(solution.displacement[node].y - expected.y) < 1e-9)
+        }
+    }
+
+    @Test("uniform follower pressure on a whole square leaves it undeformed with σ = −P I")
+    func hydrostaticPatch() throws {
+        let mesh = try distortedSquareMesh(side: 2, divisions: 2, distortion: 0.15)
+        let material = MooneyRivlinMaterial()
+        let solver = MixedSolver(mesh: mesh, material: material, pressureEdges: mesh.outerEdges,
+                                 constraints: WallAnalysis.rigidBodySupports(mesh))
+        let solution = try solver.solve(path: [LoadState(lumenPressure: systolic)])
+        let analysis = WallAnalysis(mesh: mesh, material: material, solution: solution, unknownCount: solver.unknownCount,
+                                    bandwidth: solver.bandwidth)
+        for t in 0..<mesh.triangleCount {
+            let s = analysis.stress(inTriangle: t, local: SIMD2(0.2, 0.3))
+            #expect(abs(s.cauchy[0] + systolic) < 1e-8 && abs(s.cauchy[3] + systolic) < 1e-8 && abs(s.cauchy[1]) < 1e-8)
+        }
+        #expect(solution.displacement.allSatisfy { abs($0.x) + abs($0.y) < 1e-10 })
+    }
+}
+
+/// The error of the FE tube against the exact solution: max over sample points
+/// of |σ_FE − σ_exact| for hoop (max principal) and radial (min principal), relative to the inner hoop stress.
+func tubeError(meshSize: Double, steps: Int = 3) throws -> (hoop: Double, radial: Double, analysis: WallAnalysis) {
+    let (A, B) = (1.5, 2.5)
+    let mesh = try GmshMesher.annulus(innerRadius: A, outerRadius: B, meshSize: meshSize)
+    let path = (1...steps).map { LoadState(lumenPressure: systolic * Double($0) / Double(steps)) }
+    let analysis = try WallAnalysis.solve(mesh: mesh, material: MooneyRivlinMaterial(), path: path)
+    let exact = ThickWalledTube(innerRadius: A, outerRadius: B, pressure: systolic)
+    let scale = exact.stresses(atReferenceRadius: A).hoop
+    var hoop = 0.0, radial = 0.0
+    for k in 0..<8 {
+        let angle = 0.3 + Double(k) * Double.pi / 4
+        for i in 0...10 {
+            let R = A + (B - A) * (0.02 + 0.96 * Double(i) / 10)
+            let sample = analysis.stress(atReferencePoint: R * SIMD2(cos(angle), sin(angle)))
+            let e = exact.stresses(atReferenceRadius: R)
+            hoop = max(hoop, abs(sample.maximumPrincipal - e.hoop) / scale)
+            radial = max(radial, abs(sample.minimumPrincipal - e.radial) / scale)
+        }
+    }
+    return (hoop, radial, analysis)
+}
+
+@Suite("Finite elements against the exact tube")
+struct TubeConvergenceTests {
+    @Test("hoop and radial stress errors fall under mesh refinement and are a few percent on the finest test mesh")
+    func convergesUnderRefinement() throws {
+        let sizes = [0.5, 0.25, 0.125]
+        let errors = try sizes.map { try tubeError(meshSize: $0) }
+        for (a, b) in zip(errors, errors.dropFirst()) {
+            #expect(b.hoop < a.hoop)
+            #expect(b.radial < a.radial)
+        }
+        #expect(errors.last!.hoop < 0.03)
+        #expect(errors.last!.radial < 0.03)
+        #expect(errors.last!.analysis.solution.largestReaction < 1e-6)
+    }
+}
