@@ -49,6 +49,7 @@ let package = Package(
 
         // MARK: HDF5 store
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
+        .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
 
         // MARK: Sampling core
         .target(name: "LatentSampling"),

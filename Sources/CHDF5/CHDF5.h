@@ -20,6 +20,9 @@ static inline unsigned ls_h5f_acc_excl(void) { return H5F_ACC_EXCL; }
 static inline hid_t ls_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t ls_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
 static inline hid_t ls_h5p_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t ls_h5p_file_create(void) { return H5P_FILE_CREATE; }
+
+static inline int ls_h5z_filter_deflate(void) { return H5Z_FILTER_DEFLATE; }
 
 static inline hid_t ls_h5t_native_float(void) { return H5T_NATIVE_FLOAT; }
 static inline hid_t ls_h5t_native_double(void) { return H5T_NATIVE_DOUBLE; }
@@ -27,6 +30,7 @@ static inline hid_t ls_h5t_native_int32(void) { return H5T_NATIVE_INT32; }
 static inline hid_t ls_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t ls_h5t_native_uint8(void) { return H5T_NATIVE_UINT8; }
 static inline hid_t ls_h5t_c_s1(void) { return H5T_C_S1; }
+static inline size_t ls_h5t_variable(void) { return H5T_VARIABLE; }
 
 static inline hid_t ls_h5t_ieee_f32le(void) { return H5T_IEEE_F32LE; }
 static inline hid_t ls_h5t_ieee_f64le(void) { return H5T_IEEE_F64LE; }
