@@ -11,6 +11,8 @@ struct BandMatrix {
     let leadingDimension: Int
     /// Column-major band storage: A(i, j) lives at (kl + ku + i − j) + j·ldab.
     var storage: [Double]
+    /// Row interchanges of the LU factors (after ``factor()``).
+    var pivots: [Int32] = []
 
     init(order: Int, bandwidth: Int) {
         self.order = order
@@ -38,17 +40,30 @@ struct BandMatrix {
         storage.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
 
-    /// Solves A x = b in place by banded LU with partial pivoting (LAPACKE_dgbsv);
-    /// A is overwritten by its factors. Returns LAPACK's info (0 on success,
-    /// i > 0 when U(i, i) is exactly zero).
-    mutating func solve(_ b: inout [Double]) -> Int32 {
-        var pivots = [Int32](repeating: 0, count: order)
+    /// Factors A = P L U in place by banded LU with partial pivoting (LAPACKE_dgbtrf).
+    /// Returns LAPACK's info (0 on success, i > 0 when U(i, i) is exactly zero).
+    mutating func factor() -> Int32 {
+        pivots = [Int32](repeating: 0, count: order)
         let n = Int32(order), k = Int32(bandwidth), ld = Int32(leadingDimension)
         return storage.withUnsafeMutableBufferPointer { ab in
+            LAPACKE_dgbtrf(LAPACK_COL_MAJOR, n, n, k, k, ab.baseAddress, ld, &pivots)
+        }
+    }
+
+    /// Solves A x = b in place with the factors from ``factor()`` (LAPACKE_dgbtrs).
+    func solveFactored(_ b: inout [Double]) -> Int32 {
+        let n = Int32(order), k = Int32(bandwidth), ld = Int32(leadingDimension)
+        return storage.withUnsafeBufferPointer { ab in
             b.withUnsafeMutableBufferPointer { rhs in
-                LAPACKE_dgbsv(LAPACK_COL_MAJOR, n, k, k, 1, ab.baseAddress, ld, &pivots, rhs.baseAddress, n)
+                LAPACKE_dgbtrs(LAPACK_COL_MAJOR, CChar(UInt8(ascii: "N")), n, k, k, 1, ab.baseAddress, ld, pivots, rhs.baseAddress, n)
             }
         }
+    }
+
+    /// Solves A x = b in place (factor, then solve); A is overwritten by its factors.
+    mutating func solve(_ b: inout [Double]) -> Int32 {
+        let info = factor()
+        return info != 0 ? info : solveFactored(&b)
     }
 }
 

@@ -54,13 +54,17 @@ public struct LoadState: Sendable, Hashable {
 /// Settings of the Newton–Raphson iteration and its load-step cut-back.
 public struct NewtonOptions: Sendable, Hashable, Codable {
     /// Iterations allowed per load step before it counts as diverged.
-    public var maximumIterations: Int = 20
+    public var maximumIterations: Int = 30
     /// Converged when the largest nodal force residual is below this times μ·h (μ the shear modulus, h the mean element size)...
     public var residualTolerance: Double = 1e-8
     /// ... and the last displacement increment is below this times h.
     public var incrementTolerance: Double = 1e-6
     /// How many times a load step may be halved before the solve fails.
     public var maximumCutBacks: Int = 8
+    /// Earlier LU factors are reused while each iteration shrinks the residual at least
+    /// by this factor; otherwise the tangent is assembled and factored afresh.
+    /// 0 gives the full Newton method (a factorization every iteration).
+    public var reuseContraction: Double = 0.1
 
     /// Creates options with the defaults.
     public init() {}
@@ -88,8 +92,10 @@ public struct MixedSolution: Sendable {
     public var displacement: [SIMD2<Double>]
     /// The pressure p (the paper's κ) at every triangle vertex (indexed by `TriangleMesh.vertexIndex`), in kPa.
     public var pressure: [Double]
-    /// Total Newton iterations over all load steps (each one a tangent factorization).
+    /// Total Newton iterations (linear solves) over all load steps.
     public var newtonIterations: Int
+    /// Tangent assemblies and LU factorizations (iterations that did not reuse earlier factors).
+    public var factorizations: Int
     /// Load steps taken, cut-backs included.
     public var loadSteps: Int
     /// Cut-backs needed.
@@ -304,21 +310,26 @@ public struct MixedSolver: Sendable {
     /// converged state; a step that diverges is halved, up to
     /// `options.maximumCutBacks` times.
     ///
+    /// The LU factors of the tangent are reused while they still contract the
+    /// residual fast (see ``NewtonOptions/reuseContraction``): the first iteration of a
+    /// load step uses the previous step's factors (a tangent predictor), and the last
+    /// iterations of a step, close to the solution, need no new factorization.
+    ///
     /// - Throws: ``SolverError`` when a step cannot be completed.
     public func solve(path: [LoadState], options: NewtonOptions = NewtonOptions()) throws -> MixedSolution {
         var x = zeroState
         var current = LoadState(lumenPressure: 0, prescribedFraction: 0)
-        var iterations = 0, steps = 0, cutBacks = 0
+        var stats = NewtonStatistics()
         var reaction = 0.0
-        var timing = (assembly: 0.0, solve: 0.0)
+        var factors: BandMatrix? = nil
+        var steps = 0, cutBacks = 0
         for target in path {
             var fraction = 1.0  // of the remaining way from `current` to `target`
             var halvings = 0
             while true {
                 let trial = current.interpolated(to: target, fraction)
                 var candidate = x
-                let outcome = try newton(&candidate, load: trial, options: options, timing: &timing)
-                iterations += outcome.iterations
+                let outcome = newton(&candidate, load: trial, options: options, factors: &factors, statistics: &stats)
                 if outcome.converged {
                     x = candidate
                     current = trial
@@ -327,6 +338,7 @@ public struct MixedSolver: Sendable {
                     if fraction == 1 { break }
                     fraction = 1  // try the rest of the way in one go
                 } else {
+                    factors = nil
                     halvings += 1
                     cutBacks += 1
                     if halvings > options.maximumCutBacks {
@@ -339,13 +351,24 @@ public struct MixedSolver: Sendable {
         var u = [SIMD2<Double>](repeating: .zero, count: mesh.nodes.count)
         for node in 0..<mesh.nodes.count { u[node] = SIMD2(x[displacementDof[node]], x[displacementDof[node] + 1]) }
         let p = (0..<mesh.vertexCount).map { x[pressureDof[$0]] }
-        return MixedSolution(displacement: u, pressure: p, newtonIterations: iterations, loadSteps: steps, cutBacks: cutBacks,
-                             largestReaction: reaction, assemblySeconds: timing.assembly, linearSolveSeconds: timing.solve)
+        return MixedSolution(displacement: u, pressure: p, newtonIterations: stats.iterations, factorizations: stats.factorizations,
+                             loadSteps: steps, cutBacks: cutBacks, largestReaction: reaction,
+                             assemblySeconds: stats.assemblySeconds, linearSolveSeconds: stats.solveSeconds)
+    }
+
+    struct NewtonStatistics {
+        var iterations = 0, factorizations = 0
+        var assemblySeconds = 0.0, solveSeconds = 0.0
     }
 
     /// Newton iterations for one load state; returns whether they converged.
-    func newton(_ x: inout [Double], load: LoadState, options: NewtonOptions,
-                timing: inout (assembly: Double, solve: Double)) throws -> (converged: Bool, iterations: Int, reaction: Double) {
+    ///
+    /// `factors` holds the last LU factorization of the tangent (nil: none yet);
+    /// it is refreshed whenever the residual did not fall by `reuseContraction`
+    /// in the previous iteration.
+    func newton(_ x: inout [Double], load: LoadState, options: NewtonOptions, factors: inout BandMatrix?,
+                statistics: inout NewtonStatistics) -> (converged: Bool, reaction: Double) {
+        let clock = { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
         let forceScale = material.shearModulus * elementSize
         let volumeScale = elementSize * elementSize
         var isPressureDof = [Bool](repeating: false, count: unknownCount)
@@ -353,50 +376,85 @@ public struct MixedSolver: Sendable {
         var constrained = [Bool](repeating: false, count: unknownCount)
         for c in constraints { constrained[displacementDof[c.node] + c.component] = true }
         var r = [Double](repeating: 0, count: unknownCount)
-        var matrix = BandMatrix(order: unknownCount, bandwidth: bandwidth)
         var lastIncrement = Double.infinity
-        var initialResidual = 0.0
+        var previousResidual = Double.infinity
+        var refresh = factors == nil
+        var reusedLast = false
+        var xBefore = x
         for iteration in 0...options.maximumIterations {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            let admissible = withUnsafeMutablePointer(to: &matrix) { assemble(x, lumenPressure: load.lumenPressure, residual: &r, tangent: $0) }
-            timing.assembly += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
-            guard admissible else { return (false, iteration, 0) }
+            let t0 = clock()
+            var matrix: BandMatrix? = refresh ? BandMatrix(order: unknownCount, bandwidth: bandwidth) : nil
+            let admissible: Bool
+            if matrix != nil {
+                admissible = withUnsafeMutablePointer(to: &matrix!) { assemble(x, lumenPressure: load.lumenPressure, residual: &r, tangent: $0) }
+            } else {
+                admissible = assemble(x, lumenPressure: load.lumenPressure, residual: &r, tangent: nil)
+            }
+            statistics.assemblySeconds += clock() - t0
+            if !admissible && reusedLast {
+                // The step taken with reused factors went too far: undo it and re-linearize.
+                x = xBefore
+                refresh = true
+                previousResidual = .infinity
+                lastIncrement = .infinity
+                reusedLast = false
+                continue
+            }
+            guard admissible else { return (false, 0) }
             var forceResidual = 0.0, volumeResidual = 0.0, reaction = 0.0
             for i in 0..<unknownCount {
                 if constrained[i] { reaction = max(reaction, abs(r[i])) } else if isPressureDof[i] {
                     volumeResidual = max(volumeResidual, abs(r[i]))
                 } else { forceResidual = max(forceResidual, abs(r[i])) }
             }
+            var prescribedMismatch = 0.0
             for c in constraints {
                 let i = displacementDof[c.node] + c.component
                 r[i] = x[i] - load.prescribedFraction * c.value
-                matrix.setIdentityRow(i)
+                prescribedMismatch = max(prescribedMismatch, abs(r[i]))
+                matrix?.setIdentityRow(i)
             }
             let residual = max(forceResidual / forceScale, volumeResidual / volumeScale)
-            if !residual.isFinite { return (false, iteration, 0) }
-            if iteration == 0 { initialResidual = residual }
-            let prescribedMismatch = constraints.map { abs(r[displacementDof[$0.node] + $0.component]) }.max() ?? 0
+            guard residual.isFinite else { return (false, 0) }
             if prescribedMismatch <= 1e-12 * elementSize
                 && ((residual <= options.residualTolerance && lastIncrement <= options.incrementTolerance * elementSize)
                     || residual <= 1e-3 * options.residualTolerance) {
-                return (true, iteration, reaction)
+                return (true, reaction)
             }
-            if iteration == options.maximumIterations || (iteration > 2 && residual > 1e6 * max(initialResidual, 1e-12)) {
-                return (false, iteration, 0)
+            if iteration == options.maximumIterations { return (false, 0) }
+            if residual > previousResidual * options.reuseContraction && !refresh {
+                // The reused factors no longer contract the residual well: re-linearize here
+                // (from the previous state if the residual even grew).
+                if residual > previousResidual && reusedLast { x = xBefore }
+                refresh = true
+                reusedLast = false
+                previousResidual = .infinity
+                lastIncrement = .infinity
+                continue
             }
+            if iteration > 3 && residual > 1e3 * previousResidual { return (false, 0) }
             for i in 0..<unknownCount { r[i] = -r[i] }
-            let t1 = DispatchTime.now().uptimeNanoseconds
-            let info = matrix.solve(&r)
-            timing.solve += Double(DispatchTime.now().uptimeNanoseconds - t1) * 1e-9
-            if info != 0 { return (false, iteration + 1, 0) }
+            let t1 = clock()
+            if let fresh = matrix {
+                factors = fresh
+                statistics.factorizations += 1
+                if factors!.factor() != 0 { factors = nil; return (false, 0) }
+            }
+            if factors!.solveFactored(&r) != 0 { return (false, 0) }
+            statistics.solveSeconds += clock() - t1
+            statistics.iterations += 1
+            reusedLast = matrix == nil
+            xBefore = x
             var largest = 0.0
             for i in 0..<unknownCount {
                 x[i] += r[i]
                 if !isPressureDof[i] { largest = max(largest, abs(r[i])) }
             }
             lastIncrement = largest
-            if !largest.isFinite { return (false, iteration + 1, 0) }
+            if !largest.isFinite { return (false, 0) }
+            previousResidual = residual
+            refresh = false
         }
-        return (false, options.maximumIterations, 0)
+        return (false, 0)
     }
 }

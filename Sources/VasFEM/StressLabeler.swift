@@ -67,8 +67,10 @@ public struct StressMap: Sendable {
     public var deformedLumen: [SIMD2<Double>]
     /// The systolic lumen pressure, in kPa.
     public var systolicPressure: Double
-    /// Newton iterations (tangent factorizations) over the whole load path.
+    /// Newton iterations (linear solves) over the whole load path.
     public var newtonIterations: Int
+    /// Tangent LU factorizations over the whole load path (the expensive iterations).
+    public var factorizations: Int
     /// Load steps taken (cut-backs included) and cut-backs.
     public var loadSteps: Int, cutBacks: Int
     /// Unknowns (P2 displacements and P1 pressures), triangles, and the tangent's half-bandwidth.
@@ -240,7 +242,7 @@ public struct StressLabeler: LabelingTool {
         let s = analysis.solution
         return StressMap(rows: mask.rows, columns: mask.columns, pixelSize: h, maximumPrincipalStress: principal,
                          vonMisesStress: vonMises, displacement: displacement, deformedLumen: analysis.deformedLumen,
-                         systolicPressure: path.last!.lumenPressure, newtonIterations: s.newtonIterations,
+                         systolicPressure: path.last!.lumenPressure, newtonIterations: s.newtonIterations, factorizations: s.factorizations,
                          loadSteps: s.loadSteps, cutBacks: s.cutBacks, unknowns: analysis.unknownCount,
                          triangles: mesh.triangleCount, bandwidth: analysis.bandwidth,
                          minimumScaledJacobian: mesh.minimumScaledJacobian, times: times)

@@ -111,7 +111,8 @@ extension VasFEMCommand {
                                                       pressure: configuration.systolicPressure * kilopascalsPerMillimeterOfMercury)
                 print(json([("bench", "\"tube\""), ("mesh_size_mm", "\(h)"), ("unknowns", "\(result.unknowns)"),
                             ("hoop_error", fmt(result.hoopError)), ("radial_error", fmt(result.radialError)),
-                            ("newton_iterations", "\(result.newtonIterations)"), ("ms", fmt(result.seconds * 1000))]))
+                            ("newton_iterations", "\(result.newtonIterations)"),
+                            ("factorizations", "\(result.analysis.solution.factorizations)"), ("ms", fmt(result.seconds * 1000))]))
             }
             // 2. Masks one at a time (single core), by stage.
             let set = SyntheticMasks.benchmarkSet
@@ -121,7 +122,7 @@ extension VasFEMCommand {
                     let t = map.times
                     print(json([("bench", "\"mask\""), ("name", "\"\(name)\""), ("unknowns", "\(map.unknowns)"),
                                 ("triangles", "\(map.triangles)"), ("bandwidth", "\(map.bandwidth)"),
-                                ("newton_iterations", "\(map.newtonIterations)"),
+                                ("newton_iterations", "\(map.newtonIterations)"), ("factorizations", "\(map.factorizations)"),
                                 ("meshing_ms", fmt(t.meshing * 1000)), ("assembly_ms", fmt(t.assembly * 1000)),
                                 ("solve_ms", fmt(t.linearSolve * 1000)), ("rasterization_ms", fmt(t.rasterization * 1000)),
                                 ("total_ms", fmt(t.total * 1000)),
