@@ -378,7 +378,7 @@ public struct MixedSolver: Sendable {
         var r = [Double](repeating: 0, count: unknownCount)
         var lastIncrement = Double.infinity
         var previousResidual = Double.infinity
-        var refresh = factors == nil
+        var refresh = factors == nil || options.reuseContraction <= 0
         var reusedLast = false
         var xBefore = x
         for iteration in 0...options.maximumIterations {
@@ -453,7 +453,7 @@ public struct MixedSolver: Sendable {
             lastIncrement = largest
             if !largest.isFinite { return (false, 0) }
             previousResidual = residual
-            refresh = false
+            refresh = options.reuseContraction <= 0
         }
         return (false, 0)
     }

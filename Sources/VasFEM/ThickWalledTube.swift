@@ -54,6 +54,15 @@ public struct ThickWalledTube: Sendable {
         return (radial, radial + material.hoopMinusRadialStress(hoopStretch: lambda))
     }
 
+    /// The out-of-plane Cauchy stress σz at reference radius R, in kPa (plane strain,
+    /// λz = 1): σz = σr + λz ∂W/∂λz − λr ∂W/∂λr = σr + 2Ŵ′(Ī₁)(1 − λr²).
+    public func axialStress(atReferenceRadius R: Double) -> Double {
+        let lambda = deformedRadius(R) / R
+        let i1 = lambda * lambda + 1 / (lambda * lambda) + 1
+        return stresses(atReferenceRadius: R).radial
+            + 2 * material.energyDerivatives(isochoricInvariant: i1).first * (1 - 1 / (lambda * lambda))
+    }
+
     /// ∫ (σθ − σr) R dR / r² from R₀ to R₁, by composite 5-point Gauss–Legendre quadrature.
     static func integral(from r0: Double, to r1: Double, A: Double, a: Double, material: MooneyRivlinMaterial) -> Double {
         guard r1 > r0 else { return 0 }

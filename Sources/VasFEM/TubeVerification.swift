@@ -9,6 +9,8 @@ public enum TubeVerification {
         public var hoopError: Double
         /// max |σ_FE − σr| over the sample points, relative to the exact inner hoop stress.
         public var radialError: Double
+        /// max |σ_vM,FE − σ_vM| (von Mises, σz included), relative to the exact inner hoop stress.
+        public var vonMisesError: Double
         /// Unknowns of the mixed system.
         public var unknowns: Int
         /// Newton iterations over the load path.
@@ -21,7 +23,7 @@ public enum TubeVerification {
 
     /// Meshes the annulus A ≤ R ≤ B (mm) at `meshSize`, ramps the lumen pressure
     /// (kPa) up in `steps` equal steps and compares the principal stresses with the
-    /// exact hoop (larger) and radial (smaller) stresses at 8 angles × 11 radii
+    /// exact hoop (larger) and radial (smaller) stresses, and the von Mises stress, at 8 angles × 11 radii
     /// spanning 2 %…98 % of the wall. Principal stresses are independent of the
     /// rigid rotation that the point supports leave free.
     public static func run(meshSize: Double, material: MooneyRivlinMaterial = MooneyRivlinMaterial(),
@@ -35,7 +37,7 @@ public enum TubeVerification {
         let seconds = Date().timeIntervalSince(start)
         let exact = ThickWalledTube(innerRadius: A, outerRadius: B, material: material, pressure: pressure)
         let scale = exact.stresses(atReferenceRadius: A).hoop
-        var hoop = 0.0, radial = 0.0
+        var hoop = 0.0, radial = 0.0, vonMises = 0.0
         for k in 0..<8 {
             let angle = 0.3 + Double(k) * Double.pi / 4
             for i in 0...10 {
@@ -44,9 +46,13 @@ public enum TubeVerification {
                 let e = exact.stresses(atReferenceRadius: R)
                 hoop = max(hoop, abs(sample.maximumPrincipal - e.hoop) / scale)
                 radial = max(radial, abs(sample.minimumPrincipal - e.radial) / scale)
+                let z = exact.axialStress(atReferenceRadius: R)
+                let exactVonMises = (0.5 * ((e.hoop - e.radial) * (e.hoop - e.radial) + (e.radial - z) * (e.radial - z)
+                                            + (z - e.hoop) * (z - e.hoop))).squareRoot()
+                vonMises = max(vonMises, abs(sample.vonMises - exactVonMises) / scale)
             }
         }
-        return Result(hoopError: hoop, radialError: radial, unknowns: analysis.unknownCount,
+        return Result(hoopError: hoop, radialError: radial, vonMisesError: vonMises, unknowns: analysis.unknownCount,
                       newtonIterations: analysis.solution.newtonIterations, seconds: seconds, analysis: analysis)
     }
 }

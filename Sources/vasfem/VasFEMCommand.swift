@@ -111,6 +111,7 @@ extension VasFEMCommand {
                                                       pressure: configuration.systolicPressure * kilopascalsPerMillimeterOfMercury)
                 print(json([("bench", "\"tube\""), ("mesh_size_mm", "\(h)"), ("unknowns", "\(result.unknowns)"),
                             ("hoop_error", fmt(result.hoopError)), ("radial_error", fmt(result.radialError)),
+                            ("von_mises_error", fmt(result.vonMisesError)),
                             ("newton_iterations", "\(result.newtonIterations)"),
                             ("factorizations", "\(result.analysis.solution.factorizations)"), ("ms", fmt(result.seconds * 1000))]))
             }

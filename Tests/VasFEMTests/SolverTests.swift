@@ -17,6 +17,22 @@ struct ExactTubeTests {
         #expect(abs(outer.radial) < 1e-9)
     }
 
+    @Test("σz follows from the plane-strain energy: σz − σr = 2Ŵ′(1 − λr²), checked against W's stretch derivatives by differences")
+    func axialStress() {
+        let tube = ThickWalledTube(innerRadius: 1.5, outerRadius: 2.5, pressure: systolic)
+        let R = 2.0
+        let lt = tube.deformedRadius(R) / R
+        // W(λr, λθ, λz) with I₁ = λr² + λθ² + λz², at J = 1: σz − σr = λz ∂W/∂λz − λr ∂W/∂λr.
+        let w = { (lr: Double, lz: Double) in
+            let i1 = lr * lr + lt * lt + lz * lz
+            return tube.material.c1 * (i1 - 3) + tube.material.d1 * (exp(tube.material.d2 * (i1 - 3)) - 1)
+        }
+        let h = 1e-6, lr = 1 / lt
+        let dWdlz = (w(lr, 1 + h) - w(lr, 1 - h)) / (2 * h), dWdlr = (w(lr + h, 1) - w(lr - h, 1)) / (2 * h)
+        let expected = tube.stresses(atReferenceRadius: R).radial + dWdlz - lr * dWdlr
+        #expect(abs(tube.axialStress(atReferenceRadius: R) - expected) < 1e-5 * abs(expected))
+    }
+
     @Test("balances the pressure: P = ∫ (σθ − σr)/r dr by an independent trapezoid sum in the deformed radius")
     func equilibrium() {
         let tube = ThickWalledTube(innerRadius: 1.5, outerRadius: 2.5, pressure: systolic)
@@ -104,6 +120,32 @@ struct MixedSolverTests {
         #expect(worst < 1e-6 * scale, "max |K − K_fd| = \(worst), max |K| = \(scale)")
     }
 
+    @Test("reusing LU factors converges to the full Newton solution")
+    func reuseMatchesFullNewton() throws {
+        let mesh = try GmshMesher.annulus(innerRadius: 1.5, outerRadius: 2.5, meshSize: 0.5)
+        let path = [LoadState(lumenPressure: systolic / 2), LoadState(lumenPressure: systolic)]
+        var full = NewtonOptions()
+        full.reuseContraction = 0
+        let a = try WallAnalysis.solve(mesh: mesh, material: MooneyRivlinMaterial(), path: path, options: full)
+        let b = try WallAnalysis.solve(mesh: mesh, material: MooneyRivlinMaterial(), path: path)
+        #expect(a.solution.factorizations == a.solution.newtonIterations)
+        #expect(b.solution.factorizations < a.solution.factorizations)
+        let worst = zip(a.solution.displacement, b.solution.displacement).map { abs($0.x - $1.x) + abs($0.y - $1.y) }.max()!
+        #expect(worst < 1e-7)  // mm; displacements are about 0.3 mm, Newton tolerances about 1e-7 mm
+    }
+
+    @Test("a load the wall cannot carry ends in a typed divergence error after the allowed cut-backs")
+    func divergenceIsTyped() throws {
+        let mesh = try GmshMesher.annulus(innerRadius: 1.5, outerRadius: 2.5, meshSize: 0.6)
+        var options = NewtonOptions()
+        options.maximumCutBacks = 2
+        options.maximumIterations = 8
+        #expect(throws: SolverError.diverged(lumenPressure: 1e7, cutBacks: 2)) {
+            _ = try WallAnalysis.solve(mesh: mesh, material: MooneyRivlinMaterial(), path: [LoadState(lumenPressure: 1e7)],
+                                       options: options)
+        }
+    }
+
     @Test("patch test: a distorted square under uniaxial stretch reproduces the homogeneous solution")
     func homogeneousPatch() throws {
         let side = 1.0, stretch = 1.2
@@ -166,6 +208,7 @@ struct TubeConvergenceTests {
             #expect(b.radialError < a.radialError)
         }
         #expect(errors.last!.hoopError < 0.01)
+        #expect(errors.last!.vonMisesError < 0.01)
         #expect(errors.last!.radialError < 0.01)
         #expect(errors.last!.analysis.solution.largestReaction < 1e-6)
     }
