@@ -61,7 +61,8 @@ public struct StressMap: Sendable {
     public var maximumPrincipalStress: [Float]
     /// The von Mises stress of the 3-D (plane-strain) Cauchy stress at systole, in kPa; 0 outside the wall.
     public var vonMisesStress: [Float]
-    /// The displacement at systole of each wall pixel centre, in mm; zero outside the wall.
+    /// The displacement at systole of each wall pixel centre, in mm, without rigid motion
+    /// (zero mean displacement and zero best-fit rotation over the wall); zero outside the wall.
     public var displacement: [SIMD2<Float>]
     /// The deformed lumen border at systole (mesh vertices), in mm.
     public var deformedLumen: [SIMD2<Double>]

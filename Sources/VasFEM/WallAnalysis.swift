@@ -41,6 +41,10 @@ public struct WallAnalysis: Sendable {
     /// The half-bandwidth of the tangent matrix.
     public let bandwidth: Int
     let locator: MeshLocator
+    /// The rigid motion that the point supports left in the solution, removed from reported
+    /// displacements and stress axes: the best-fit (area-weighted least-squares) rotation φ
+    /// and the centroids X̄ (reference) and x̄ (deformed).
+    let rigidRotation: Double, referenceCentroid: SIMD2<Double>, deformedCentroid: SIMD2<Double>
 
     /// The supports that remove rigid-body motion without stressing the wall.
     ///
@@ -91,9 +95,38 @@ public struct WallAnalysis: Sendable {
         self.unknownCount = unknownCount
         self.bandwidth = bandwidth
         self.locator = locator
+        // Best-fit rigid motion over the quadrature points: centroids, then the 2-D Kabsch angle.
+        var total = 0.0, sumX = SIMD2<Double>.zero, sumx = SIMD2<Double>.zero
+        var points: [(X: SIMD2<Double>, x: SIMD2<Double>, w: Double)] = []
+        let basis = TabulatedBasis.standard
+        mesh.forEachQuadraturePoint { t, q, X, w in
+            var u = SIMD2<Double>.zero
+            for a in 0..<6 { u += basis.p2[q][a] * solution.displacement[mesh.triangles[6 * t + a]] }
+            points.append((X, X + u, w))
+            total += w; sumX += w * X; sumx += w * (X + u)
+        }
+        let cX = sumX / max(total, 1e-300), cx = sumx / max(total, 1e-300)
+        var dotSum = 0.0, crossSum = 0.0
+        for p in points {
+            let a = p.X - cX, b = p.x - cx
+            dotSum += p.w * (a * b).sum()
+            crossSum += p.w * cross(a, b)
+        }
+        rigidRotation = atan2(crossSum, dotSum)
+        referenceCentroid = cX
+        deformedCentroid = cx
     }
 
-    /// The stress at the material point with reference position X (mm): located in
+    /// Removes the supports' rigid motion from a deformed position: x′ = R(−φ)(x − x̄) + X̄.
+    public func canonicalPosition(_ x: SIMD2<Double>) -> SIMD2<Double> {
+        let c = cos(rigidRotation), s = sin(rigidRotation), d = x - deformedCentroid
+        return SIMD2(c * d.x + s * d.y, -s * d.x + c * d.y) + referenceCentroid
+    }
+
+    /// The stress and displacement at the material point with reference position X (mm),
+    /// with the rigid motion left by the point supports removed (zero mean displacement and
+    /// zero best-fit rotation over the wall; principal and von Mises stresses do not depend
+    /// on it). The point is located in
     /// the mesh (or, just outside it, on the nearest element) and evaluated from the
     /// P2 displacement gradient and the P1 pressure there.
     public func stress(atReferencePoint x: SIMD2<Double>) -> StressSample {
@@ -126,10 +159,20 @@ public struct WallAnalysis: Sendable {
         for k in 0..<3 { p += l[k] * solution.pressure[mesh.vertexIndex[mesh.triangles[6 * t + k]]] }
         let point = material.response(deformationGradient: f, pressure: p, withTangent: false)
         let (sigma, s33) = material.cauchyStress(point)
-        return StressSample(cauchy: sigma, outOfPlane: s33, displacement: u)
+        var X = SIMD2<Double>.zero
+        for a in 0..<6 { X += values[a] * mesh.nodes[mesh.triangles[6 * t + a]] }
+        // Express displacement and stress without the supports' rigid motion: σ′ = R(−φ) σ R(−φ)ᵀ.
+        let c = cos(rigidRotation), sn = sin(rigidRotation)
+        let r = SIMD4(c, sn, -sn, c)  // R(−φ), row-major
+        let rs = SIMD4(r[0] * sigma[0] + r[1] * sigma[2], r[0] * sigma[1] + r[1] * sigma[3],
+                       r[2] * sigma[0] + r[3] * sigma[2], r[2] * sigma[1] + r[3] * sigma[3])
+        let rotated = SIMD4(rs[0] * r[0] + rs[1] * r[1], rs[0] * r[2] + rs[1] * r[3],
+                            rs[2] * r[0] + rs[3] * r[1], rs[2] * r[2] + rs[3] * r[3])
+        return StressSample(cauchy: rotated, outOfPlane: s33, displacement: canonicalPosition(X + u) - X)
     }
 
-    /// The deformed positions of the lumen border's vertices, in mm, in boundary order.
+    /// The deformed positions of the lumen border's vertices, in mm, in boundary order
+    /// (rigid motion removed, as for ``stress(atReferencePoint:)``).
     public var deformedLumen: [SIMD2<Double>] {
         var next: [Int: Int] = [:]
         for e in mesh.holeEdges {
@@ -140,7 +183,7 @@ public struct WallAnalysis: Sendable {
         var loop: [SIMD2<Double>] = []
         var node = start
         repeat {
-            loop.append(mesh.nodes[node] + solution.displacement[node])
+            loop.append(canonicalPosition(mesh.nodes[node] + solution.displacement[node]))
             guard let n = next[node] else { break }
             node = n
         } while node != start && loop.count <= next.count

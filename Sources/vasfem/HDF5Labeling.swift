@@ -6,7 +6,8 @@ import VasFEM
 /// `vasfem label IN.h5 --out OUT.h5`: a batch of masks in, stress maps and per-sample status out.
 enum HDF5Labeling {
     /// Reads dataset `masks` (N×rows×columns, uint8), labels every mask in parallel and writes
-    /// `stress` and `von_mises` (N×rows×columns float32, kPa; zeros where a mask failed),
+    /// `stress` and `von_mises` (N×rows×columns float32, kPa; zeros where a mask failed), `displacement`
+    /// (N×rows×columns×2 float32, mm),
     /// `status` (N int32: 0 solved, else ``StatusCoded/statusCode``, 99 for anything else) with a
     /// `messages` attribute (one string per sample, empty when solved), `newton_iterations` and
     /// `seconds`, and the run's settings as root attributes.
@@ -26,6 +27,7 @@ enum HDF5Labeling {
         let seconds = Date().timeIntervalSince(start)
 
         var stress = [Float](repeating: 0, count: n * size), vonMises = stress
+        var displacement = [Float](repeating: 0, count: 2 * n * size)
         var status = [Int32](repeating: 0, count: n), iterations = [Int32](repeating: 0, count: n)
         var messages = [String](repeating: "", count: n)
         var costs = [Double](repeating: 0, count: n)
@@ -36,6 +38,10 @@ enum HDF5Labeling {
                 if map.maximumPrincipalStress.count == size {
                     stress.replaceSubrange((i * size)..<((i + 1) * size), with: map.maximumPrincipalStress)
                     vonMises.replaceSubrange((i * size)..<((i + 1) * size), with: map.vonMisesStress)
+                    for (k, u) in map.displacement.enumerated() {
+                        displacement[2 * (i * size + k)] = u.x
+                        displacement[2 * (i * size + k) + 1] = u.y
+                    }
                 }
                 iterations[i] = Int32(map.newtonIterations)
             case .failure(let error):
@@ -50,6 +56,9 @@ enum HDF5Labeling {
         let vmSet = try file.createDataset("von_mises", values: vonMises, shape: [n, rows, columns], compressionLevel: 4)
         try vmSet.setAttribute("units", "kPa")
         try vmSet.setAttribute("quantity", "von Mises stress of the plane-strain Cauchy stress at the systolic peak")
+        let uSet = try file.createDataset("displacement", values: displacement, shape: [n, rows, columns, 2], compressionLevel: 4)
+        try uSet.setAttribute("units", "mm")
+        try uSet.setAttribute("quantity", "displacement (x = column direction, y = row direction) of wall pixel centres at the systolic peak")
         let statusSet = try file.createDataset("status", values: status, shape: [n])
         try statusSet.setAttribute("meaning", "0 solved; 1 wrong shape, 2 invalid value, 3 empty, 4 all wall, 5 touches border, "
             + "6 several wall components, 7 no lumen, 8 several lumens; 10-12 contour errors; 13 gmsh error, "

@@ -167,6 +167,16 @@ struct StressMapTests {
         #expect(worst < 0.08 * scale, "worst mid-wall pixel error \(worst) kPa")
         #expect(total / count < 0.03 * scale, "mean pixel error \(total / count) kPa")
         #expect(map.newtonIterations > 0 && map.unknowns > 0)
+        // Displacements: radial, r(R) − R, once the supports' rigid motion is removed.
+        var displacementError = 0.0
+        for k in 0..<(64 * 64) where mask.pixels[k] == 1 {
+            let x = SIMD2(Double(k % 64) + 0.5, Double(k / 64) + 0.5) * config.pixelSize
+            let R = length(x - centre)
+            let expected = (tube.deformedRadius(min(max(R, a), b)) - min(max(R, a), b)) * (x - centre) / R
+            let u = SIMD2<Double>(Double(map.displacement[k].x), Double(map.displacement[k].y))
+            displacementError = max(displacementError, length(u - expected))
+        }
+        #expect(displacementError < 0.05 * (tube.deformedInnerRadius - a), "displacement error \(displacementError) mm")
         #expect(map.deformedLumen.count > 10)
         // The lumen dilates: its deformed vertices sit near the exact deformed radius.
         let deformed = map.deformedLumen.map { length($0 - centre) }.reduce(0, +) / Double(map.deformedLumen.count)
