@@ -13,7 +13,7 @@
 //              |                           |
 //        TensorEngine                HDF5Store
 //              |                           |
-//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh      <- C wrappers (system libraries)
+//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib   <- C wrappers (system libraries)
 //
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
@@ -46,6 +46,11 @@ let package = Package(
             name: "CGmsh",
             providers: [.apt(["libgmsh-dev"])]
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
 
         // MARK: HDF5 store
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
@@ -59,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "VasFEMCommand",
             dependencies: [
-                "VasFEM", "HDF5Store", "COpenBLAS",
+                "VasFEM", "HDF5Store", "COpenBLAS", "CZlib",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/vasfem"

@@ -323,14 +323,32 @@ public struct MixedSolver: Sendable {
         var reaction = 0.0
         var factors: BandMatrix? = nil
         var steps = 0, cutBacks = 0
+        var previous: ([Double], LoadState)? = nil
+        func distance(_ a: LoadState, _ b: LoadState) -> Double {
+            abs(a.lumenPressure - b.lumenPressure) / max(abs(a.lumenPressure), abs(b.lumenPressure), 1e-300)
+                + abs(a.prescribedFraction - b.prescribedFraction)
+        }
         for target in path {
             var fraction = 1.0  // of the remaining way from `current` to `target`
             var halvings = 0
             while true {
                 let trial = current.interpolated(to: target, fraction)
+                // Predictor: extrapolate linearly from the last two converged states along the load path.
                 var candidate = x
-                let outcome = newton(&candidate, load: trial, options: options, factors: &factors, statistics: &stats)
+                if let (xPrevious, loadPrevious) = previous {
+                    let d = distance(current, loadPrevious)
+                    if d > 0 {
+                        let ratio = distance(trial, current) / d
+                        for i in 0..<unknownCount { candidate[i] += ratio * (x[i] - xPrevious[i]) }
+                    }
+                }
+                var outcome = newton(&candidate, load: trial, options: options, factors: &factors, statistics: &stats)
+                if !outcome.converged && previous != nil && factors != nil {
+                    candidate = x  // the extrapolation may have overshot: retry from the last solution
+                    outcome = newton(&candidate, load: trial, options: options, factors: &factors, statistics: &stats)
+                }
                 if outcome.converged {
+                    previous = (x, current)
                     x = candidate
                     current = trial
                     reaction = outcome.reaction

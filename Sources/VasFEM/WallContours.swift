@@ -12,7 +12,9 @@ public enum ContourError: Error, Equatable, CustomStringConvertible {
     /// A one-line explanation.
     public var description: String {
         switch self {
-        case .unexpectedContourCount(let n): "the smoothed wall boundary has \(n) closed curves; expected 2 (outer border and lumen)"
+        case .unexpectedContourCount(let n):
+            "the smoothed wall boundary has \(n) closed curve(s); expected 2 (outer border and lumen)"
+                + (n < 2 ? ": the wall is about one pixel thin somewhere and opens up when smoothed" : "")
         case .lumenOutsideWall: "the lumen contour is not inside the outer contour"
         case .wallTooThin(let g): "the wall is too thin to mesh (gap \(g) mm between its borders)"
         }

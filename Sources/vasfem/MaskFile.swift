@@ -9,13 +9,13 @@ enum MaskFile {
         case malformed(String)
         var description: String {
             switch self {
-            case .unsupportedFormat(let p): "\(p): unsupported mask format (use .h5, .txt or .pgm)"
+            case .unsupportedFormat(let p): "\(p): unsupported mask format (use .h5, .png, .txt or .pgm)"
             case .malformed(let why): "malformed mask file: \(why)"
             }
         }
     }
 
-    /// Reads `path`: `.txt` (one line per row of characters 0/1, optional spaces or
+    /// Reads `path`: `.png` (see ``PNGReader``), `.txt` (one line per row of characters 0/1, optional spaces or
     /// commas between them) or `.pgm` (P2 or P5; 0 → 0, maxval → 1, other values
     /// are kept so validation reports them).
     static func read(_ path: String) throws -> WallMask {
@@ -30,6 +30,10 @@ enum MaskFile {
             return WallMask(rows: lines.count, columns: width, pixels: pixels)
         }
         if path.lowercased().hasSuffix(".pgm") { return try readPGM(data) }
+        if path.lowercased().hasSuffix(".png") {
+            let image = try PNGReader.decode(data)
+            return WallMask(rows: image.rows, columns: image.columns, pixels: image.pixels)
+        }
         throw ReadError.unsupportedFormat(path)
     }
 

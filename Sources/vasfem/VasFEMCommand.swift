@@ -57,9 +57,9 @@ final class ProgressBar: @unchecked Sendable {
 extension VasFEMCommand {
     struct Label: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Label masks: an HDF5 file (dataset `masks`, N×64×64 uint8) or one mask as a text grid (.txt, lines of 0/1) or PGM (.pgm).")
+            abstract: "Label masks: an HDF5 file (dataset `masks`, N×64×64 uint8) or one mask as PNG (.png), a text grid (.txt, lines of 0/1) or PGM (.pgm).")
 
-        @Argument(help: "Input masks (.h5) or a single mask (.txt, .pgm).")
+        @Argument(help: "Input masks (.h5) or a single mask (.png, .txt, .pgm).")
         var input: String
         @Option(help: "Output: .h5 for HDF5 input; for a single mask a CSV grid of the max principal stress (kPa).")
         var out: String?
