@@ -3,7 +3,8 @@
 // LatentSampling: data-efficient deep learning by adaptive sampling in a
 // generative model's latent space.
 //
-// Module map (dependencies point down, toward the engine and the C wrappers):
+// Module map (dependencies point down, toward the engine and the C wrappers;
+// VasFEM also uses zlib (CZlib) for PNG masks and LAPACKE, gmsh directly):
 //
 //   Examples (SystemCheck, ...)      command-line tools
 //              |                           |
@@ -60,16 +61,16 @@ let package = Package(
         .target(name: "LatentSampling"),
 
         // MARK: VasFEM (finite-element stress labeler for vessel-wall masks)
-        .target(name: "VasFEM", dependencies: ["LatentSampling", "COpenBLAS", "CGmsh"]),
+        .target(name: "VasFEM", dependencies: ["LatentSampling", "HDF5Store", "COpenBLAS", "CGmsh", "CZlib"]),
         .executableTarget(
             name: "VasFEMCommand",
             dependencies: [
-                "VasFEM", "HDF5Store", "COpenBLAS", "CZlib",
+                "VasFEM", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/vasfem"
         ),
-        .testTarget(name: "VasFEMTests", dependencies: ["VasFEM"]),
+        .testTarget(name: "VasFEMTests", dependencies: ["VasFEM", "HDF5Store"]),
 
         // MARK: Examples
         .executableTarget(

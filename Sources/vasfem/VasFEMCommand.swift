@@ -41,10 +41,8 @@ struct PhysicsOptions: ParsableArguments {
 
 /// A progress bar on standard error.
 final class ProgressBar: @unchecked Sendable {
-    let total: Int
     let lock = NSLock()
-    init(total: Int) { self.total = total }
-    func update(_ done: Int) {
+    func update(_ done: Int, of total: Int) {
         lock.lock(); defer { lock.unlock() }
         let width = 40
         let filled = total == 0 ? width : width * done / total
@@ -73,10 +71,16 @@ extension VasFEMCommand {
             openblas_set_num_threads(1)
             let configuration = try physics.configuration()
             if input.lowercased().hasSuffix(".h5") || input.lowercased().hasSuffix(".hdf5") {
-                try await HDF5Labeling.run(input: input, output: out, configuration: configuration, jobs: jobs)
+                guard let out else { throw ValidationError("--out OUT.h5 is required with HDF5 input") }
+                let bar = ProgressBar()
+                let labeler = StressLabeler(configuration: configuration, maximumConcurrentMasks: jobs)
+                let s = try await labeler.labelHDF5(input: input, output: out) { bar.update($0, of: $1) }
+                let n = Double(max(s.masks, 1))
+                print(String(format: "labeled %d masks (%d solved, %d failed) in %.2f s: %.1f ms per mask (wall clock, %d jobs), %.1f ms per mask on one core",
+                             s.masks, s.solved, s.masks - s.solved, s.seconds, s.seconds * 1000 / n, jobs, s.maskSeconds * 1000 / n))
                 return
             }
-            let mask = try MaskFile.read(input)
+            let mask = try WallMask(contentsOfFile: input)
             let map = try StressLabeler.stressMap(for: mask, configuration: configuration, meshExportPath: meshOut)
             if let out {
                 var text = ""

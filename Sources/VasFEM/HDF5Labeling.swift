@@ -1,29 +1,51 @@
-import ArgumentParser
 import Foundation
 import HDF5Store
-import VasFEM
 
-/// `vasfem label IN.h5 --out OUT.h5`: a batch of masks in, stress maps and per-sample status out.
-enum HDF5Labeling {
+/// Why an HDF5 batch could not be labeled at all (per-mask failures go to its `status` dataset).
+public enum HDF5LabelingError: Error, Equatable, CustomStringConvertible {
+    /// The input dataset `masks` is not three-dimensional (N × rows × columns).
+    case badMaskShape([Int])
+
+    /// A one-line explanation.
+    public var description: String {
+        switch self {
+        case .badMaskShape(let shape): "dataset `masks` has shape \(shape); expected N×rows×columns"
+        }
+    }
+}
+
+/// What an HDF5 batch run did.
+public struct HDF5LabelingSummary: Sendable {
+    /// Masks read, and masks solved.
+    public var masks: Int, solved: Int
+    /// Wall-clock seconds for the batch.
+    public var seconds: Double
+    /// Seconds per mask summed over masks (the one-core cost).
+    public var maskSeconds: Double
+    /// The status code of each mask (0 = solved).
+    public var status: [Int32]
+}
+
+extension StressLabeler {
     /// Reads dataset `masks` (N×rows×columns, uint8), labels every mask in parallel and writes
     /// `stress` and `von_mises` (N×rows×columns float32, kPa; zeros where a mask failed), `displacement`
     /// (N×rows×columns×2 float32, mm),
     /// `status` (N int32: 0 solved, else ``StatusCoded/statusCode``, 99 for anything else) with a
     /// `messages` attribute (one string per sample, empty when solved), `newton_iterations` and
     /// `seconds`, and the run's settings as root attributes.
-    static func run(input: String, output: String?, configuration: VasFEMConfiguration, jobs: Int) async throws {
-        guard let output else { throw ValidationError("--out OUT.h5 is required with HDF5 input") }
+    ///
+    /// - Parameter progress: called with the number of masks finished so far and the batch size.
+    /// - Throws: ``HDF5LabelingError`` or `HDF5Error` when the batch cannot be read or written.
+    public func labelHDF5(input: String, output: String, progress: @escaping @Sendable (Int, Int) -> Void = { _, _ in }) async throws -> HDF5LabelingSummary {
         let source = try HDF5File(path: input, mode: .readOnly)
         let (values, shape) = try source.dataset("masks").readWithShape(as: UInt8.self)
-        guard shape.count == 3 else { throw ValidationError("dataset `masks` has shape \(shape); expected N×rows×columns") }
+        guard shape.count == 3 else { throw HDF5LabelingError.badMaskShape(shape) }
         let (n, rows, columns) = (shape[0], shape[1], shape[2])
         let size = rows * columns
         let masks = (0..<n).map { WallMask(rows: rows, columns: columns, pixels: Array(values[($0 * size)..<(($0 + 1) * size)])) }
 
-        let bar = ProgressBar(total: n)
-        let labeler = StressLabeler(configuration: configuration, maximumConcurrentMasks: jobs)
         let start = Date()
-        let outcomes = try await labeler.label(masks) { bar.update($0) }
+        let outcomes = try await label(masks) { progress($0, n) }
         let seconds = Date().timeIntervalSince(start)
 
         var stress = [Float](repeating: 0, count: n * size), vonMises = stress
@@ -77,9 +99,7 @@ enum HDF5Labeling {
         try file.setAttribute("load_path_kPa", configuration.loadPath)
         try file.setAttribute("mesh_size_mm", configuration.meshSize)
         try file.setAttribute("pixel_size_mm", configuration.pixelSize)
-        let solved = status.filter { $0 == 0 }.count
-        print(String(format: "labeled %d masks (%d solved, %d failed) in %.2f s: %.1f ms per mask (wall clock, %d jobs), %.1f ms per mask on one core",
-                     n, solved, n - solved, seconds, n == 0 ? 0 : seconds * 1000 / Double(n), jobs,
-                     n == 0 ? 0 : costs.reduce(0, +) * 1000 / Double(n)))
+        return HDF5LabelingSummary(masks: n, solved: status.filter { $0 == 0 }.count, seconds: seconds,
+                                   maskSeconds: costs.reduce(0, +), status: status)
     }
 }

@@ -1,6 +1,32 @@
 import CZlib
 import Foundation
 
+/// Why a PNG mask could not be decoded. Supported: non-interlaced grayscale (1, 2, 4, 8,
+/// 16 bit), grayscale + alpha, RGB(A) and palette images.
+public enum PNGDecodingError: Error, Equatable, CustomStringConvertible {
+    /// The PNG signature is missing.
+    case notPNG
+    /// A chunk runs past the end of the file.
+    case truncated
+    /// A feature this reader does not handle (interlacing, odd colour types or sizes).
+    case unsupported(String)
+    /// zlib could not inflate the image data (zlib's code).
+    case inflateFailed(Int32)
+    /// A row filter type outside 0…4.
+    case badFilter(UInt8)
+
+    /// A one-line explanation.
+    public var description: String {
+        switch self {
+        case .notPNG: "not a PNG file"
+        case .truncated: "truncated PNG file"
+        case .unsupported(let what): "unsupported PNG: \(what)"
+        case .inflateFailed(let code): "PNG image data could not be inflated (zlib error \(code))"
+        case .badFilter(let f): "PNG row filter \(f) is invalid"
+        }
+    }
+}
+
 /// A minimal PNG reader for single masks: non-interlaced grayscale (1, 2, 4, 8, 16 bit),
 /// grayscale + alpha, RGB(A) and palette images, inflated with zlib.
 ///
@@ -9,18 +35,7 @@ import Foundation
 /// likewise). Black (0) reads 0; full intensity and the value 1 (masks stored as 0/1)
 /// read 1; anything else is kept (at least 2) so that validation rejects it.
 enum PNGReader {
-    enum ReadError: Error, CustomStringConvertible {
-        case notPNG, truncated, unsupported(String), inflateFailed(Int32), badFilter(UInt8)
-        var description: String {
-            switch self {
-            case .notPNG: "not a PNG file"
-            case .truncated: "truncated PNG file"
-            case .unsupported(let what): "unsupported PNG: \(what)"
-            case .inflateFailed(let code): "PNG image data could not be inflated (zlib error \(code))"
-            case .badFilter(let f): "PNG row filter \(f) is invalid"
-            }
-        }
-    }
+    typealias ReadError = PNGDecodingError
 
     /// Decodes `data` into (rows, columns, mask values).
     static func decode(_ data: Data) throws -> (rows: Int, columns: Int, pixels: [UInt8]) {
