@@ -68,9 +68,9 @@ struct BandMatrix {
 }
 
 /// Reverse Cuthill–McKee ordering of a graph given by adjacency lists: returns
-/// `order` such that `order[k]` is the vertex numbered k. Each connected
-/// component starts from a pseudo-peripheral vertex.
-func reverseCuthillMcKee(_ adjacency: [[Int]]) -> [Int] {
+/// `order` such that `order[k]` is the vertex numbered k. The component of `start`
+/// (when given) starts there; every other component from a pseudo-peripheral vertex.
+func reverseCuthillMcKee(_ adjacency: [[Int]], start requestedStart: Int? = nil) -> [Int] {
     let n = adjacency.count
     var visited = [Bool](repeating: false, count: n)
     var order: [Int] = []
@@ -88,11 +88,12 @@ func reverseCuthillMcKee(_ adjacency: [[Int]]) -> [Int] {
         }
         return (last, level[last])
     }
-    for seed in 0..<n where !visited[seed] {
+    let seeds = (requestedStart.map { [$0] } ?? []) + Array(0..<n)
+    for seed in seeds where !visited[seed] {
         // Pseudo-peripheral start: repeat BFS from the farthest vertex while the depth grows.
         var start = seed
         var depth = -1
-        for _ in 0..<5 {
+        for _ in 0..<5 where seed != requestedStart {
             let (far, d) = bfsLevels(from: start)
             if d <= depth { break }
             depth = d

@@ -22,6 +22,10 @@ struct PhysicsOptions: ParsableArguments {
     var diastolic = 80.0
     @Option(help: "Target element size in mm.")
     var meshSize = 0.3
+    @Option(help: "Load steps from 0 to the diastolic pressure.")
+    var rampSteps = VasFEMConfiguration().rampSteps
+    @Option(help: "Load steps along the waveform from end-diastole to the systolic peak.")
+    var waveformSteps = VasFEMConfiguration().waveformSteps
     @Option(help: "Pressure waveform table (time,shape CSV); default: the built-in template (Data/pressure-waveform.csv).")
     var waveform: String?
 
@@ -31,8 +35,10 @@ struct PhysicsOptions: ParsableArguments {
         c.systolicPressure = systolic
         c.diastolicPressure = diastolic
         c.meshSize = meshSize
-        guard pixelSize > 0, meshSize > 0, systolic >= diastolic, diastolic >= 0 else {
-            throw ValidationError("need pixel size > 0, mesh size > 0 and systolic ≥ diastolic ≥ 0")
+        c.rampSteps = rampSteps
+        c.waveformSteps = waveformSteps
+        guard pixelSize > 0, meshSize > 0, systolic >= diastolic, diastolic >= 0, rampSteps >= 1, waveformSteps >= 1 else {
+            throw ValidationError("need pixel size > 0, mesh size > 0, systolic ≥ diastolic ≥ 0 and at least one load step of each kind")
         }
         if let waveform { c.waveform = try PressureWaveform(csv: String(contentsOfFile: waveform, encoding: .utf8)) }
         return c
