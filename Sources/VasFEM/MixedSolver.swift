@@ -55,9 +55,9 @@ public struct LoadState: Sendable, Hashable {
 public struct NewtonOptions: Sendable, Hashable, Codable {
     /// Iterations allowed per load step before it counts as diverged.
     public var maximumIterations: Int = 30
-    /// Converged when the largest nodal force residual is below this times μ·h (μ the shear modulus, h the mean element size)...
+    /// Converged when the largest nodal force residual is below this times μ₀·h (μ₀ the small-strain shear modulus, h the mean element size), and
     public var residualTolerance: Double = 1e-8
-    /// ... and the last displacement increment is below this times h.
+    /// the last displacement increment is below this times h (or the residual is 1000 times below its tolerance).
     public var incrementTolerance: Double = 1e-6
     /// How many times a load step may be halved before the solve fails.
     public var maximumCutBacks: Int = 8
@@ -188,137 +188,69 @@ public struct MixedSolver: Sendable {
     var zeroState: [Double] { [Double](repeating: 0, count: unknownCount) }
 
     /// Assembles the residual (R_u, R_p) and, when `tangent` is given, the consistent tangent
-    /// at state `x` under lumen pressure `lumenPressure` (kPa). Returns false when some
-    /// quadrature point has J ≤ 0 or a non-finite value (the state is not admissible).
+    /// at state `x` under lumen pressure `lumenPressure` (kPa), element by element with the
+    /// kernels of ``WeakForm``. Returns false when some quadrature point has J ≤ 0 or a
+    /// non-finite value (the state is not admissible).
     func assemble(_ x: [Double], lumenPressure: Double, residual r: inout [Double], tangent: UnsafeMutablePointer<BandMatrix>?) -> Bool {
         r.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         tangent?.pointee.zero()
         let basis = TabulatedBasis.standard
-        let nq = basis.quadrature.weights.count
-        var flatN = [Double](), flatG = [SIMD2<Double>]()
-        for q in 0..<nq { flatN += basis.p2[q]; flatG += basis.p2Gradients[q] }
         var admissible = true
+        var element = WeakForm.TriangleState()
         var dofs = [Int](repeating: 0, count: 15)
-        var re = [Double](repeating: 0, count: 15)
-        var ke = [Double](repeating: 0, count: 225)
-        var dN = [SIMD2<Double>](repeating: .zero, count: 6)
-        let withTangent = tangent != nil
+        var local = WeakForm.LocalSystem(size: 15)
         for t in 0..<mesh.triangleCount {
-            var xa = [SIMD2<Double>](repeating: .zero, count: 6)
-            var ua = [SIMD2<Double>](repeating: .zero, count: 6)
+            // Gather: reference coordinates, displacements (P2) and pressures (P1) of the triangle.
             for a in 0..<6 {
                 let node = mesh.triangles[6 * t + a]
-                xa[a] = mesh.nodes[node]
                 dofs[2 * a] = displacementDof[node]
                 dofs[2 * a + 1] = displacementDof[node] + 1
-                ua[a] = SIMD2(x[dofs[2 * a]], x[dofs[2 * a + 1]])
-                if a < 3 { dofs[12 + a] = pressureDof[mesh.vertexIndex[node]] }
-            }
-            let pa = SIMD3(x[dofs[12]], x[dofs[13]], x[dofs[14]])
-            for k in 0..<15 { re[k] = 0 }
-            if withTangent { for k in 0..<225 { ke[k] = 0 } }
-            for q in 0..<nq {
-                // Reference geometry: ∂X/∂ξ, its determinant and the physical gradients ∂Nₐ/∂X.
-                var jac = SIMD4<Double>.zero
-                for a in 0..<6 {
-                    let g = flatG[6 * q + a]
-                    jac += SIMD4(xa[a].x * g.x, xa[a].x * g.y, xa[a].y * g.x, xa[a].y * g.y)
-                }
-                let det = jac[0] * jac[3] - jac[1] * jac[2]
-                let w = basis.quadrature.weights[q] * det
-                var f = SIMD4<Double>(1, 0, 0, 1)
-                for a in 0..<6 {
-                    let g = flatG[6 * q + a]
-                    // ∂N/∂X = (∂X/∂ξ)⁻ᵀ ∂N/∂ξ
-                    let d = SIMD2((jac[3] * g.x - jac[2] * g.y) / det, (-jac[1] * g.x + jac[0] * g.y) / det)
-                    dN[a] = d
-                    f += SIMD4(ua[a].x * d.x, ua[a].x * d.y, ua[a].y * d.x, ua[a].y * d.y)
-                }
-                let l = basis.p1[q]
-                let pq = (pa * l).sum()
-                let point = material.response(deformationGradient: f, pressure: pq, withTangent: withTangent)
-                if !(point.jacobian > 0) || !point.firstPiola.sum().isFinite { admissible = false }
-                let P = point.firstPiola
-                // R_u: ∫ P : ∇δu,  R_p: ∫ (J − 1) q
-                for a in 0..<6 {
-                    re[2 * a] += w * (P[0] * dN[a].x + P[1] * dN[a].y)
-                    re[2 * a + 1] += w * (P[2] * dN[a].x + P[3] * dN[a].y)
-                }
-                for k in 0..<3 { re[12 + k] += w * (point.jacobian - 1) * l[k] }
-                guard withTangent else { continue }
-                let A = point.tangent
-                let cof = point.cofactor
-                for b in 0..<6 {
-                    let db = dN[b]
-                    // columns (b, x) and (b, y) of 𝔸 contracted with ∂N_b/∂X: 𝔸_{iJ,kL} ∂N_b/∂X_L
-                    let colX = SIMD4(A.0[0] * db.x + A.0[1] * db.y, A.1[0] * db.x + A.1[1] * db.y,
-                                     A.2[0] * db.x + A.2[1] * db.y, A.3[0] * db.x + A.3[1] * db.y)
-                    let colY = SIMD4(A.0[2] * db.x + A.0[3] * db.y, A.1[2] * db.x + A.1[3] * db.y,
-                                     A.2[2] * db.x + A.2[3] * db.y, A.3[2] * db.x + A.3[3] * db.y)
-                    for a in 0..<6 {
-                        let da = dN[a]
-                        ke[(2 * a) * 15 + 2 * b] += w * (da.x * colX[0] + da.y * colX[1])
-                        ke[(2 * a + 1) * 15 + 2 * b] += w * (da.x * colX[2] + da.y * colX[3])
-                        ke[(2 * a) * 15 + 2 * b + 1] += w * (da.x * colY[0] + da.y * colY[1])
-                        ke[(2 * a + 1) * 15 + 2 * b + 1] += w * (da.x * colY[2] + da.y * colY[3])
-                    }
-                }
-                // Coupling ∫ q cof F : ∇δu (both off-diagonal blocks; the pressure block is zero).
-                for a in 0..<6 {
-                    let cx = w * (cof[0] * dN[a].x + cof[1] * dN[a].y)
-                    let cy = w * (cof[2] * dN[a].x + cof[3] * dN[a].y)
-                    for k in 0..<3 {
-                        ke[(2 * a) * 15 + 12 + k] += cx * l[k]
-                        ke[(2 * a + 1) * 15 + 12 + k] += cy * l[k]
-                        ke[(12 + k) * 15 + 2 * a] += cx * l[k]
-                        ke[(12 + k) * 15 + 2 * a + 1] += cy * l[k]
-                    }
+                element.reference[a] = mesh.nodes[node]
+                element.displacement[a] = SIMD2(x[dofs[2 * a]], x[dofs[2 * a + 1]])
+                if a < 3 {
+                    dofs[12 + a] = pressureDof[mesh.vertexIndex[node]]
+                    element.pressure[a] = x[dofs[12 + a]]
                 }
             }
-            for i in 0..<15 { r[dofs[i]] += re[i] }
-            if let tangent {
-                let ld = tangent.pointee.leadingDimension, kk = 2 * tangent.pointee.bandwidth
-                tangent.pointee.storage.withUnsafeMutableBufferPointer { ab in
-                    for i in 0..<15 {
-                        for j in 0..<15 { ab[kk + dofs[i] - dofs[j] + dofs[j] * ld] += ke[i * 15 + j] }
-                    }
-                }
+            if !WeakForm.incompressibleHyperelasticity(element, material: material, basis: basis, into: &local,
+                                                       withTangent: tangent != nil) {
+                admissible = false
             }
+            scatter(local, dofs: dofs, residual: &r, tangent: tangent)
         }
-        // Follower lumen pressure: R_u += P_lumen ∫ Nₐ (x₂′, −x₁′) dξ, tangent its derivative.
         if lumenPressure != 0 {
-            let line = LineQuadrature.gauss3
+            var edge = WeakForm.LocalSystem(size: 6)
+            var edgeDofs = [Int](repeating: 0, count: 6)
             for e in pressureEdges {
                 let (n0, n1, nm) = mesh.edgeNodes(e)
-                let nodes = [n0, n1, nm]
-                var xc = [SIMD2<Double>](repeating: .zero, count: 3)
-                var ed = [Int](repeating: 0, count: 6)
-                for c in 0..<3 {
-                    ed[2 * c] = displacementDof[nodes[c]]
-                    ed[2 * c + 1] = ed[2 * c] + 1
-                    xc[c] = mesh.nodes[nodes[c]] + SIMD2(x[ed[2 * c]], x[ed[2 * c + 1]])
+                var current = [SIMD2<Double>](repeating: .zero, count: 3)
+                for (c, node) in [n0, n1, nm].enumerated() {
+                    edgeDofs[2 * c] = displacementDof[node]
+                    edgeDofs[2 * c + 1] = displacementDof[node] + 1
+                    current[c] = mesh.nodes[node] + SIMD2(x[edgeDofs[2 * c]], x[edgeDofs[2 * c + 1]])
                 }
-                var kb = [Double](repeating: 0, count: 36)
-                for (s, w) in zip(line.points, line.weights) {
-                    let nv = QuadraticEdge.values(s), nd = QuadraticEdge.derivatives(s)
-                    let tangentVector = nd[0] * xc[0] + nd[1] * xc[1] + nd[2] * xc[2]
-                    for c in 0..<3 {
-                        r[ed[2 * c]] += lumenPressure * w * nv[c] * tangentVector.y
-                        r[ed[2 * c + 1]] -= lumenPressure * w * nv[c] * tangentVector.x
-                        for d in 0..<3 {
-                            kb[(2 * c) * 6 + 2 * d + 1] += lumenPressure * w * nv[c] * nd[d]
-                            kb[(2 * c + 1) * 6 + 2 * d] -= lumenPressure * w * nv[c] * nd[d]
-                        }
-                    }
-                }
-                if let tangent {
-                    for i in 0..<6 { for j in 0..<6 where kb[i * 6 + j] != 0 {
-                        tangent.pointee.storage[tangent.pointee.offset(ed[i], ed[j])] += kb[i * 6 + j]
-                    } }
-                }
+                WeakForm.followerPressure(lumenPressure, currentEdge: current, into: &edge, withTangent: tangent != nil)
+                scatter(edge, dofs: edgeDofs, residual: &r, tangent: tangent)
             }
         }
         return admissible
+    }
+
+    /// Adds a local residual and tangent into the global ones.
+    @inline(__always)
+    func scatter(_ local: WeakForm.LocalSystem, dofs: [Int], residual r: inout [Double], tangent: UnsafeMutablePointer<BandMatrix>?) {
+        let n = local.size
+        for i in 0..<n { r[dofs[i]] += local.residual[i] }
+        guard let tangent else { return }
+        let ld = tangent.pointee.leadingDimension, kk = 2 * tangent.pointee.bandwidth
+        tangent.pointee.storage.withUnsafeMutableBufferPointer { ab in
+            local.tangent.withUnsafeBufferPointer { k in
+                for i in 0..<n {
+                    let di = dofs[i]
+                    for j in 0..<n { ab[kk + di - dofs[j] + dofs[j] * ld] += k[i * n + j] }
+                }
+            }
+        }
     }
 
     /// Solves the problem along a load path by Newton–Raphson, starting from the

@@ -58,7 +58,7 @@ public struct TriangleMesh: Sendable {
     public let outerEdges: [BoundaryEdge]
     /// The number of holes (closed boundary loops with the domain outside).
     public let holeCount: Int
-    /// The smallest scaled Jacobian min det J / max det J over any element (1 for straight, well-shaped... any affine triangle).
+    /// The smallest scaled Jacobian (min det J / max det J within an element) over all elements; 1 for straight-sided triangles.
     public let minimumScaledJacobian: Double
 
     /// The number of triangles.
