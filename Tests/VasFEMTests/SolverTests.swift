@@ -213,3 +213,45 @@ struct TubeConvergenceTests {
         #expect(errors.last!.analysis.solution.largestReaction < 1e-6)
     }
 }
+
+@Suite("Mesh checks and point location")
+struct MeshTests {
+    @Test("an inverted or degenerate quadratic triangle is a typed error")
+    func invertedElement() throws {
+        let corners: [SIMD2<Double>] = [SIMD2(0, 0), SIMD2(1, 0), SIMD2(0, 1)]
+        // Mid-edge node of edge 1–2 pulled past vertex 0: the isoparametric map folds.
+        let folded = corners + [SIMD2(0.5, 0), SIMD2(-0.3, -0.3), SIMD2(0, 0.5)]
+        #expect(throws: MeshError.invertedElement(triangle: 0)) { try TriangleMesh(nodes: folded, triangles: Array(0..<6)) }
+        let collinear: [SIMD2<Double>] = [SIMD2(0, 0), SIMD2(1, 0), SIMD2(2, 0), SIMD2(0.5, 0), SIMD2(1.5, 0), SIMD2(1, 0)]
+        #expect(throws: MeshError.invertedElement(triangle: 0)) { try TriangleMesh(nodes: collinear, triangles: Array(0..<6)) }
+        #expect(throws: MeshError.invalidConnectivity(triangle: 0)) { try TriangleMesh(nodes: corners, triangles: Array(0..<6)) }
+        // A clockwise triangle is reoriented, not rejected.
+        let clockwise = try TriangleMesh(nodes: [SIMD2(0, 0), SIMD2(0, 1), SIMD2(1, 0), SIMD2(0, 0.5), SIMD2(0.5, 0.5), SIMD2(0.5, 0)],
+                                         triangles: Array(0..<6))
+        #expect(abs(clockwise.area - 0.5) < 1e-12 && clockwise.outerEdges.count == 3 && clockwise.holeCount == 0)
+    }
+
+    @Test("points mapped from local coordinates are located back in their triangle, curved edges included")
+    func locateRoundTrip() throws {
+        let mesh = try GmshMesher.annulus(innerRadius: 1, outerRadius: 2, meshSize: 0.4)
+        let locator = MeshLocator(mesh)
+        for t in stride(from: 0, to: mesh.triangleCount, by: 3) {
+            for s in [SIMD2(1.0 / 3, 1.0 / 3), SIMD2(0.05, 0.9), SIMD2(0.6, 0.02)] {
+                let v = QuadraticTriangle.values(s)
+                let weights = [v.0, v.1, v.2, v.3, v.4, v.5]
+                var x = SIMD2<Double>.zero
+                for a in 0..<6 { x += weights[a] * mesh.nodes[mesh.triangles[6 * t + a]] }
+                let found = locator.locate(x)
+                if found.triangle == t {
+                    #expect(abs(found.local.x - s.x) + abs(found.local.y - s.y) < 1e-10)
+                } else {  // on a shared edge or vertex it may land in the neighbour: same point either way
+                    let w = QuadraticTriangle.values(found.local)
+                    let ww = [w.0, w.1, w.2, w.3, w.4, w.5]
+                    var y = SIMD2<Double>.zero
+                    for a in 0..<6 { y += ww[a] * mesh.nodes[mesh.triangles[6 * found.triangle + a]] }
+                    #expect(length(y - x) < 1e-10)
+                }
+            }
+        }
+    }
+}
