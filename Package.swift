@@ -65,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "VasFEMCommand",
             dependencies: [
-                "VasFEM", "COpenBLAS",
+                "VasFEM", "HDF5Store", "COpenBLAS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/vasfem"

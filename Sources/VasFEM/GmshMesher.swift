@@ -19,16 +19,16 @@ public enum GmshMesher {
     ///   - meshSize: the target element size, in mm.
     ///   - exportPath: when given, the mesh is also written there (gmsh picks the format from the extension, e.g. `.msh`).
     public static func annulus(innerRadius: Double, outerRadius: Double, center: SIMD2<Double> = .zero,
-                               meshSize: Double, exportPath: String? = nil) throws -> TriangleMesh {
+                               meshSize: Double, lumenMeshSize: Double? = nil, exportPath: String? = nil) throws -> TriangleMesh {
         try withModel(meshSize: meshSize, exportPath: exportPath) { check in
             var loops: [Int32] = []
             let c = gmshModelGeoAddPoint(center.x, center.y, 0, meshSize, -1, check.ierr)
             try check("gmshModelGeoAddPoint")
-            for radius in [outerRadius, innerRadius] {
+            for (radius, size) in [(outerRadius, meshSize), (innerRadius, lumenMeshSize ?? meshSize)] {
                 var points: [Int32] = []
                 for k in 0..<4 {
                     let angle = Double(k) * Double.pi / 2
-                    points.append(gmshModelGeoAddPoint(center.x + radius * cos(angle), center.y + radius * sin(angle), 0, meshSize, -1, check.ierr))
+                    points.append(gmshModelGeoAddPoint(center.x + radius * cos(angle), center.y + radius * sin(angle), 0, size, -1, check.ierr))
                     try check("gmshModelGeoAddPoint")
                 }
                 var arcs: [Int32] = []
@@ -47,14 +47,14 @@ public enum GmshMesher {
     /// Meshes the wall between an outer contour and a lumen contour (closed
     /// polylines in mm, without repeating the first point), each turned into
     /// Catmull–Rom splines through its points.
-    public static func wall(outer: [SIMD2<Double>], lumen: [SIMD2<Double>], meshSize: Double,
+    public static func wall(outer: [SIMD2<Double>], lumen: [SIMD2<Double>], meshSize: Double, lumenMeshSize: Double? = nil,
                             exportPath: String? = nil) throws -> TriangleMesh {
         try withModel(meshSize: meshSize, exportPath: exportPath) { check in
             var loops: [Int32] = []
-            for contour in [outer, lumen] {
+            for (contour, size) in [(outer, meshSize), (lumen, lumenMeshSize ?? meshSize)] {
                 var points: [Int32] = []
                 for p in contour {
-                    points.append(gmshModelGeoAddPoint(p.x, p.y, 0, meshSize, -1, check.ierr))
+                    points.append(gmshModelGeoAddPoint(p.x, p.y, 0, size, -1, check.ierr))
                     try check("gmshModelGeoAddPoint")
                 }
                 // Four splines per loop (no periodic curve), joined end to end.
@@ -103,7 +103,7 @@ public enum GmshMesher {
         try check("gmshClear")
         defer { gmshClear(ierr) }
         for (name, value) in [("Mesh.ElementOrder", 2.0), ("Mesh.SecondOrderLinear", 0), ("Mesh.Algorithm", 6),
-                              ("Mesh.MeshSizeMax", meshSize), ("Mesh.MeshSizeMin", meshSize / 4),
+                              ("Mesh.MeshSizeMax", meshSize), ("Mesh.MeshSizeMin", 0),
                               ("Mesh.MeshSizeFromCurvature", 0), ("Mesh.Optimize", 1)] {
             gmshOptionSetNumber(name, value, ierr)
             try check("gmshOptionSetNumber(\(name))")

@@ -98,6 +98,7 @@ extension StressLabeler {
         try file.setAttribute("diastolic_mmHg", configuration.diastolicPressure)
         try file.setAttribute("load_path_kPa", configuration.loadPath)
         try file.setAttribute("mesh_size_mm", configuration.meshSize)
+        try file.setAttribute("lumen_mesh_size_mm", configuration.lumenMeshSize)
         try file.setAttribute("pixel_size_mm", configuration.pixelSize)
         return HDF5LabelingSummary(masks: n, solved: status.filter { $0 == 0 }.count, seconds: seconds,
                                    maskSeconds: costs.reduce(0, +), status: status)

@@ -19,8 +19,11 @@ public struct VasFEMConfiguration: Sendable, Hashable, Codable {
     public var rampSteps = 2
     /// Load steps along the waveform from end-diastole to the systolic peak.
     public var waveformSteps = 2
-    /// The target element size, in mm.
-    public var meshSize = 0.3
+    /// The target element size in the wall and on its outer border, in mm.
+    public var meshSize = 0.4
+    /// The target element size on the lumen border, in mm, where the hoop stress is largest and
+    /// steepest (grading the mesh there buys accuracy cheaply: see the tube figures in the docs).
+    public var lumenMeshSize = 0.16
     /// The arc-length spacing of the smoothed contours handed to gmsh, in mm.
     public var contourSpacing = 0.2
     /// Newton–Raphson settings.
@@ -207,6 +210,7 @@ public struct StressLabeler: LabelingTool {
         try mask.validate(rows: configuration.rows, columns: configuration.columns)
         let contours = try WallContours(mask: mask, pixelSize: configuration.pixelSize, spacing: configuration.contourSpacing)
         let mesh = try GmshMesher.wall(outer: contours.outer, lumen: contours.lumen, meshSize: configuration.meshSize,
+                                       lumenMeshSize: min(configuration.lumenMeshSize, configuration.meshSize),
                                        exportPath: meshExportPath)
         guard mesh.holeCount == 1 else { throw MeshError.unexpectedBoundary(outerLoops: 1, holes: mesh.holeCount) }
         return mesh

@@ -28,10 +28,11 @@ public enum TubeVerification {
     /// rigid rotation that the point supports leave free.
     public static func run(meshSize: Double, material: MooneyRivlinMaterial = MooneyRivlinMaterial(),
                            pressure: Double = 120 * kilopascalsPerMillimeterOfMercury,
-                           innerRadius: Double = 1.5, outerRadius: Double = 2.5, steps: Int = 3) throws -> Result {
+                           innerRadius: Double = 1.5, outerRadius: Double = 2.5, steps: Int = 3,
+                           lumenMeshSize: Double? = nil) throws -> Result {
         let start = Date()
         let (A, B) = (innerRadius, outerRadius)
-        let mesh = try GmshMesher.annulus(innerRadius: A, outerRadius: B, meshSize: meshSize)
+        let mesh = try GmshMesher.annulus(innerRadius: A, outerRadius: B, meshSize: meshSize, lumenMeshSize: lumenMeshSize)
         let path = (1...steps).map { LoadState(lumenPressure: pressure * Double($0) / Double(steps)) }
         let analysis = try WallAnalysis.solve(mesh: mesh, material: material, path: path)
         let seconds = Date().timeIntervalSince(start)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import COpenBLAS
 import Foundation
+import HDF5Store
 import VasFEM
 
 /// `vasfem`: structural stress maps of vessel-wall masks by the finite-element method.
@@ -21,7 +22,9 @@ struct PhysicsOptions: ParsableArguments {
     @Option(help: "Diastolic blood pressure in mmHg.")
     var diastolic = 80.0
     @Option(help: "Target element size in mm.")
-    var meshSize = 0.3
+    var meshSize = VasFEMConfiguration().meshSize
+    @Option(help: "Target element size on the lumen border in mm.")
+    var lumenMeshSize = VasFEMConfiguration().lumenMeshSize
     @Option(help: "Load steps from 0 to the diastolic pressure.")
     var rampSteps = VasFEMConfiguration().rampSteps
     @Option(help: "Load steps along the waveform from end-diastole to the systolic peak.")
@@ -35,10 +38,11 @@ struct PhysicsOptions: ParsableArguments {
         c.systolicPressure = systolic
         c.diastolicPressure = diastolic
         c.meshSize = meshSize
+        c.lumenMeshSize = lumenMeshSize
         c.rampSteps = rampSteps
         c.waveformSteps = waveformSteps
-        guard pixelSize > 0, meshSize > 0, systolic >= diastolic, diastolic >= 0, rampSteps >= 1, waveformSteps >= 1 else {
-            throw ValidationError("need pixel size > 0, mesh size > 0, systolic ≥ diastolic ≥ 0 and at least one load step of each kind")
+        guard pixelSize > 0, meshSize > 0, lumenMeshSize > 0, systolic >= diastolic, diastolic >= 0, rampSteps >= 1, waveformSteps >= 1 else {
+            throw ValidationError("need pixel size > 0, mesh sizes > 0, systolic ≥ diastolic ≥ 0 and at least one load step of each kind")
         }
         if let waveform { c.waveform = try PressureWaveform(csv: String(contentsOfFile: waveform, encoding: .utf8)) }
         return c
@@ -107,19 +111,32 @@ extension VasFEMCommand {
             abstract: "Label a fixed set of synthetic masks and verify against the exact thick-walled tube; prints JSON lines.")
 
         @OptionGroup var physics: PhysicsOptions
-        @Option(help: "Mesh sizes (mm) for the tube verification, comma-separated.")
-        var tubeMeshSizes = "0.4,0.2,0.1,0.05"
+        @Option(help: "Mesh sizes (mm) for the tube verification, comma-separated; each runs uniform and graded.")
+        var tubeMeshSizes = "0.4,0.2,0.1"
+        @Option(help: "Lumen mesh size as a fraction of the mesh size in the tube runs (default: as --lumen-mesh-size / --mesh-size).")
+        var lumenFactor: Double?
         @Option(help: "Masks solved in parallel for the batch timing line.")
         var jobs = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Only write the benchmark masks to this HDF5 file (dataset `masks`, attribute `names`) and stop.")
+        var writeMasks: String?
 
         func run() async throws {
             openblas_set_num_threads(1)
             let configuration = try physics.configuration()
-            // 1. Exact tube verification.
-            for h in tubeMeshSizes.split(separator: ",").compactMap({ Double($0) }) {
+            if let writeMasks {
+                let set = SyntheticMasks.benchmarkSet
+                let file = try HDF5File(path: writeMasks, mode: .truncate)
+                let masks = try file.createDataset("masks", values: set.flatMap(\.mask.pixels), shape: [set.count, 64, 64])
+                try masks.setAttribute("names", set.map(\.name))
+                return
+            }
+            // 1. Exact tube verification (uniform and graded meshes).
+            let factor = lumenFactor ?? configuration.lumenMeshSize / configuration.meshSize
+            for (factor, h) in [1, factor].flatMap({ f in tubeMeshSizes.split(separator: ",").compactMap { Double($0) }.map { (f, $0) } }) {
                 let result = try TubeVerification.run(meshSize: h, material: configuration.material,
-                                                      pressure: configuration.systolicPressure * kilopascalsPerMillimeterOfMercury)
-                print(json([("bench", "\"tube\""), ("mesh_size_mm", "\(h)"), ("unknowns", "\(result.unknowns)"),
+                                                      pressure: configuration.systolicPressure * kilopascalsPerMillimeterOfMercury,
+                                                      lumenMeshSize: h * factor)
+                print(json([("bench", "\"tube\""), ("mesh_size_mm", "\(h)"), ("lumen_mesh_size_mm", fmt(h * factor)), ("unknowns", "\(result.unknowns)"),
                             ("hoop_error", fmt(result.hoopError)), ("radial_error", fmt(result.radialError)),
                             ("von_mises_error", fmt(result.vonMisesError)),
                             ("newton_iterations", "\(result.newtonIterations)"),

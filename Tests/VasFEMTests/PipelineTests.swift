@@ -7,6 +7,7 @@ import Testing
 var coarse: VasFEMConfiguration {
     var c = VasFEMConfiguration()
     c.meshSize = 0.45
+    c.lumenMeshSize = 0.3
     c.contourSpacing = 0.25
     return c
 }
@@ -143,7 +144,8 @@ struct StressMapTests {
     @Test("a ring's stress map matches the exact tube: hoop stress inside, zero outside the wall")
     func ringAgainstTube() throws {
         var config = coarse
-        config.meshSize = 0.3
+        config.meshSize = 0.4
+        config.lumenMeshSize = 0.16
         let mask = ring(10, 16)
         let map = try StressLabeler.stressMap(for: mask, configuration: config)
         let contours = try WallContours(mask: mask, pixelSize: config.pixelSize, spacing: config.contourSpacing)
