@@ -290,6 +290,7 @@ public struct MixedSolver: Sendable {
                         for i in 0..<unknownCount { candidate[i] += ratio * (x[i] - xPrevious[i]) }
                     }
                 }
+                stats.lastSingularInfo = nil
                 var outcome = newton(&candidate, load: trial, options: options, factors: &factors, statistics: &stats)
                 if !outcome.converged && previous != nil && factors != nil {
                     candidate = x  // the extrapolation may have overshot: retry from the last solution
@@ -308,6 +309,7 @@ public struct MixedSolver: Sendable {
                     halvings += 1
                     cutBacks += 1
                     if halvings > options.maximumCutBacks {
+                        if let info = stats.lastSingularInfo { throw SolverError.singularTangent(info: info) }
                         throw SolverError.diverged(lumenPressure: target.lumenPressure, cutBacks: halvings - 1)
                     }
                     fraction /= 2
@@ -324,6 +326,8 @@ public struct MixedSolver: Sendable {
 
     struct NewtonStatistics {
         var iterations = 0, factorizations = 0
+        /// LAPACK's info from the last factorization that found an exactly singular tangent.
+        var lastSingularInfo: Int32? = nil
         var assemblySeconds = 0.0, solveSeconds = 0.0
     }
 
@@ -404,7 +408,8 @@ public struct MixedSolver: Sendable {
             if let fresh = matrix {
                 factors = fresh
                 statistics.factorizations += 1
-                if factors!.factor() != 0 { factors = nil; return (false, 0) }
+                let info = factors!.factor()
+                if info != 0 { factors = nil; statistics.lastSingularInfo = info; return (false, 0) }
             }
             if factors!.solveFactored(&r) != 0 { return (false, 0) }
             statistics.solveSeconds += clock() - t1
