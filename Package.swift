@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
+        .executable(name: "latent-sampling", targets: ["LatentSamplingTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -81,6 +82,16 @@ let package = Package(
         // MARK: Engine-built models in the core's roles (VAE as E and G, networks as F)
         .target(name: "EngineModels", dependencies: ["LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
         .testTarget(name: "EngineModelsTests", dependencies: ["EngineModels", "LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
+
+        // MARK: Command-line tools
+        .executableTarget(
+            name: "LatentSamplingTool",
+            dependencies: [
+                "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/latent-sampling"
+        ),
 
         // MARK: Examples
         .executableTarget(

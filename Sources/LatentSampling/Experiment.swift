@@ -80,7 +80,7 @@ public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
 
     /// Writes the configuration, or checks it against the one a resumed file holds.
     private func recordConfiguration(in file: HDF5File) throws {
-        let configuration: [(String, String)] = [
+        try LatentSampling.recordConfiguration([
             ("strategies", strategies.map(\.name).joined(separator: ",")),
             ("seeds", seeds.map(String.init).joined(separator: ",")),
             ("initial_size", "\(schedule.initialSize)"), ("increment_size", "\(schedule.incrementSize)"),
@@ -88,16 +88,24 @@ public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
             ("label_budget", schedule.labelBudget.map(String.init) ?? "none"),
             ("target_metric", schedule.targetMetric.map { "\($0)" } ?? "none"),
             ("warm_start", "\(schedule.warmStart)"), ("sample_shape", "\(sampleShape)"),
-        ]
-        for (name, value) in configuration {
-            if file.hasAttribute(name) {
-                let stored = try file.stringAttribute(name)
-                guard stored == value else {
-                    throw ExperimentError.configurationMismatch(file: file.path, attribute: name, stored: stored, requested: value)
-                }
-            } else {
-                try file.setAttribute(name, value)
+        ], in: file)
+    }
+}
+
+/// Records settings as string attributes of a results file, or, when the file already
+/// holds them (a resumed experiment), checks that they are the same.
+///
+/// - Throws: ``ExperimentError/configurationMismatch(file:attribute:stored:requested:)``
+///   naming the first setting that differs.
+public func recordConfiguration(_ settings: [(name: String, value: String)], in file: HDF5File) throws {
+    for (name, value) in settings {
+        if file.hasAttribute(name) {
+            let stored = try file.stringAttribute(name)
+            guard stored == value else {
+                throw ExperimentError.configurationMismatch(file: file.filePath, attribute: name, stored: stored, requested: value)
             }
+        } else {
+            try file.setAttribute(name, value)
         }
     }
 }
