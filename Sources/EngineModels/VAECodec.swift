@@ -45,14 +45,10 @@ public final class VAECodec: Encoder, Generator {
 
     /// J_G(z)ᵀ v by one backward pass through the decoder with v as the seed.
     public func pullback(at codes: LatentPoints, cotangent: SampleBatch) -> LatentPoints {
-        precondition(cotangent.count == codes.count && cotangent.sampleShape == sampleShape,
-                     "a cotangent of shape \(cotangent.shape) for \(codes.count) codes of a generator of samples \(sampleShape)")
-        autoencoder.setParametersRequireGradient(false)
-        defer { autoencoder.setParametersRequireGradient(true) }
-        let z = Variable(Tensor(codes), requiresGradient: true)
-        let images = autoencoder.decodeImages(z)
-        images.backward(seed: Tensor(shape: images.shape, scalars: cotangent.values))
-        return LatentPoints(z.gradient ?? Tensor(zeros: [codes.count, codes.dimension]))
+        precondition(cotangent.sampleShape == sampleShape,
+                     "a cotangent of samples \(cotangent.sampleShape) for a generator of samples \(sampleShape)")
+        return vectorJacobianProduct(of: { autoencoder.decodeImages($0) }, parameters: autoencoder,
+                                     at: codes, cotangent: cotangent)
     }
 }
 
