@@ -135,3 +135,23 @@ extension Result {
         return nil
     }
 }
+
+@Suite("SI's random baseline")
+struct PriorSamplingTests {
+    @Test("prior sampling starts from SI's T(1) and then draws fresh codes, never moved ones")
+    func priorSampling() async throws {
+        let generator = LinearGenerator()
+        let tool = ThresholdTool()
+        let si = try InterpolationSampling<LinearLossModel, LinearGenerator, ThresholdTool>(generator: generator, tool: tool, alpha: 1)
+        let prior = try PriorSampling<LinearLossModel, LinearGenerator, ThresholdTool>(generator: generator, tool: tool)
+        var r1 = SeededGenerator(seed: 4), r2 = SeededGenerator(seed: 4)
+        let a = try await si.initialSet(size: 10, using: &r1), b = try await prior.initialSet(size: 10, using: &r2)
+        #expect(a.added.samples == b.added.samples)
+        #expect(b.added.provenance.allSatisfy { $0.strategy == "random-prior" })
+        let next = try await prior.increment(size: 6, round: 2, trainingSet: b.added, model: LinearLossModel(), using: &r2)
+        #expect(next.added.count == 6)
+        #expect(next.added.provenance.allSatisfy { $0.seedPoint == nil && $0.round == 2 && $0.movedPoint != nil })
+        let earlier = Set(b.added.provenance.compactMap(\.movedPoint))
+        #expect(next.added.provenance.allSatisfy { !earlier.contains($0.movedPoint!) })
+    }
+}
