@@ -3,18 +3,22 @@
 // LatentSampling: data-efficient deep learning by adaptive sampling in a
 // generative model's latent space.
 //
-// Module map (dependencies point down, toward the engine and the C wrappers;
-// VasFEM also uses zlib (CZlib) for PNG masks and LAPACKE, gmsh directly):
+// Module map (dependencies point down, toward the engine and the C wrappers):
 //
-//   Examples (SystemCheck, ...)      command-line tools
-//              |                           |
-//        LatentSampling (sampling core)   VasFEM (finite-element labeling tool)
-//              |                           |
-//        NeuralNetworks, Datasets          |
-//              |                           |
-//        TensorEngine                HDF5Store
-//              |                           |
-//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib   <- C wrappers (system libraries)
+//   Examples (SystemCheck, IVUSSI)        command-line tools (latent-sampling, vasfem, engine-bench)
+//                 |                                   |
+//   EngineModels (engine networks in the core's roles)   VasFEM (finite-element labeling tool)
+//                 |                                   |
+//   LatentSampling (sampling core: roles, samplers, trainer, experiments)
+//                 |                                   |
+//   NeuralNetworks, Datasets                           |
+//                 |                                   |
+//   TensorEngine                                  HDF5Store
+//                 |                                   |
+//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib      <- C wrappers (system libraries)
+//
+// Datasets depends only on HDF5Store and CZlib (gzip), VasFEM on LatentSampling (for the
+// LabelingTool role), HDF5Store, LAPACKE, gmsh and zlib (PNG masks): neither on the engine.
 //
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
@@ -23,10 +27,16 @@ let package = Package(
     name: "LatentSampling",
     products: [
         .library(name: "LatentSampling", targets: ["LatentSampling"]),
+        .library(name: "EngineModels", targets: ["EngineModels"]),
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
+        .library(name: "Datasets", targets: ["Datasets"]),
+        .library(name: "TensorEngine", targets: ["TensorEngine"]),
+        .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "VasFEM", targets: ["VasFEM"]),
         .executable(name: "vasfem", targets: ["VasFEMCommand"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
+        .executable(name: "engine-bench", targets: ["engine-bench"]),
+        .executable(name: "latent-sampling", targets: ["LatentSamplingTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -57,8 +67,37 @@ let package = Package(
         .target(name: "HDF5Store", dependencies: ["CHDF5"]),
         .testTarget(name: "HDF5StoreTests", dependencies: ["HDF5Store"]),
 
+        // MARK: Dataset readers (IDX/MNIST, CIFAR-10, HDF5)
+        .target(name: "Datasets", dependencies: ["CZlib", "HDF5Store"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+
+        // MARK: Tensor engine and neural networks
+        .target(name: "TensorEngine", dependencies: ["COpenBLAS"]),
+        .target(name: "NeuralNetworks", dependencies: ["TensorEngine"]),
+        .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"]),
+        .testTarget(
+            name: "NeuralNetworksTests",
+            dependencies: ["NeuralNetworks", "TensorEngine"],
+            resources: [.copy("Resources")]
+        ),
+
         // MARK: Sampling core
-        .target(name: "LatentSampling"),
+        .target(name: "LatentSampling", dependencies: ["TensorEngine", "HDF5Store"]),
+        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling", "TensorEngine", "HDF5Store"]),
+
+        // MARK: Engine-built models in the core's roles (VAE as E and G, networks as F)
+        .target(name: "EngineModels", dependencies: ["LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
+        .testTarget(name: "EngineModelsTests", dependencies: ["EngineModels", "LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
+
+        // MARK: Command-line tools
+        .executableTarget(
+            name: "LatentSamplingTool",
+            dependencies: [
+                "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/latent-sampling"
+        ),
 
         // MARK: VasFEM (finite-element stress labeler for vessel-wall masks)
         .target(name: "VasFEM", dependencies: ["LatentSampling", "HDF5Store", "COpenBLAS", "CGmsh", "CZlib"]),
@@ -80,6 +119,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/SystemCheck"
+        ),
+        .executableTarget(
+            name: "engine-bench",
+            dependencies: [
+                "NeuralNetworks", "TensorEngine",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
     ]
 )

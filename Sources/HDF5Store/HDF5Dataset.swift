@@ -213,6 +213,31 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         }
     }
 
+    /// Shrinks an extendible dataset to its first `rowCount` rows, discarding the rest.
+    ///
+    /// A resumed computation uses this to drop rows that an interrupted run appended
+    /// after its last consistent checkpoint.
+    ///
+    /// - Throws: ``HDF5Error/notExtendible(file:object:)`` for a fixed-size dataset,
+    ///   ``HDF5Error/rowsOutOfRange(file:object:rows:rowCount:)`` when `rowCount` is
+    ///   negative or larger than the current row count.
+    public func truncate(toRows rowCount: Int) throws {
+        let id = handle.id, site = site
+        try requireWritable(site)
+        try HDF5Library.withLock {
+            let extent = try Self.extent(id, site)
+            guard !extent.shape.isEmpty, extent.maximum[0] == nil else {
+                throw HDF5Error.notExtendible(file: site.file, object: site.object)
+            }
+            guard rowCount >= 0, rowCount <= extent.shape[0] else {
+                throw HDF5Error.rowsOutOfRange(file: site.file, object: site.object,
+                                               rows: 0..<max(rowCount, 0), rowCount: extent.shape[0])
+            }
+            var dims = ([rowCount] + extent.shape.dropFirst()).map { hsize_t($0) }
+            try site.check(H5Dset_extent(id, &dims), "H5Dset_extent")
+        }
+    }
+
     // MARK: Helpers
 
     private func checkType<T: HDF5Scalar>(_: T.Type) throws {

@@ -251,6 +251,23 @@ struct SlabAppendTests {
         }
     }
 
+    @Test func truncateDropsTrailingRowsAndAppendContinues() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.path("truncate.h5")
+            let file = try HDF5File(path: path, mode: .truncate)
+            let log = try file.createDataset("log", of: Int64.self, shape: [0, 2], compressionLevel: 1, extendible: true)
+            try log.append((0..<10).map { Int64($0) })
+            try log.truncate(toRows: 2)
+            #expect(try log.shape == [2, 2])
+            try log.append([Int64(-1), -2])
+            #expect(try log.read(as: Int64.self) == [0, 1, 2, 3, -1, -2])
+            #expect(throws: HDF5Error.self) { try log.truncate(toRows: 4) }
+            #expect(throws: HDF5Error.self) { try log.truncate(toRows: -1) }
+            let fixed = try file.createDataset("fixed", values: [Int32(1), 2], shape: [2])
+            #expect(throws: HDF5Error.notExtendible(file: path, object: "/fixed")) { try fixed.truncate(toRows: 1) }
+        }
+    }
+
     @Test func chunkingAndCompressionAreRecorded() async throws {
         try await withTemporaryDirectory { directory in
             let file = try HDF5File(path: directory.path("c.h5"), mode: .truncate)
