@@ -5,17 +5,20 @@
 //
 // Module map (dependencies point down, toward the engine and the C wrappers):
 //
-//   Examples (SystemCheck, ...)      command-line tools
-//              |                           |
-//        LatentSampling (sampling core)   VasFEM (finite-element labeling tool)
-//              |                           |
-//        NeuralNetworks, Datasets          |
-//              |                           |
-//        TensorEngine                HDF5Store
-//              |                           |
-//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh      <- C wrappers (system libraries)
+//   Examples (SystemCheck, IVUSSI)        command-line tools (latent-sampling, vasfem, engine-bench)
+//                 |                                   |
+//   EngineModels (engine networks in the core's roles)   VasFEM (finite-element labeling tool)
+//                 |                                   |
+//   LatentSampling (sampling core: roles, samplers, trainer, experiments)
+//                 |                                   |
+//   NeuralNetworks, Datasets                           |
+//                 |                                   |
+//   TensorEngine                                  HDF5Store
+//                 |                                   |
+//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib      <- C wrappers (system libraries)
 //
-// Datasets depends only on HDF5Store and CZlib (zlib, for gzip), not on TensorEngine.
+// Datasets depends only on HDF5Store and CZlib (gzip), VasFEM on LatentSampling (for the
+// LabelingTool role), HDF5Store, LAPACKE, gmsh and zlib (PNG masks): neither on the engine.
 //
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
@@ -29,6 +32,8 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "TensorEngine", targets: ["TensorEngine"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "VasFEM", targets: ["VasFEM"]),
+        .executable(name: "vasfem", targets: ["VasFEMCommand"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
         .executable(name: "latent-sampling", targets: ["LatentSamplingTool"]),
@@ -54,6 +59,7 @@ let package = Package(
         ),
         .systemLibrary(
             name: "CZlib",
+            pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
 
@@ -92,6 +98,18 @@ let package = Package(
             ],
             path: "Sources/latent-sampling"
         ),
+
+        // MARK: VasFEM (finite-element stress labeler for vessel-wall masks)
+        .target(name: "VasFEM", dependencies: ["LatentSampling", "HDF5Store", "COpenBLAS", "CGmsh", "CZlib"]),
+        .executableTarget(
+            name: "VasFEMCommand",
+            dependencies: [
+                "VasFEM", "HDF5Store", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/vasfem"
+        ),
+        .testTarget(name: "VasFEMTests", dependencies: ["VasFEM", "HDF5Store"]),
 
         // MARK: Examples
         .executableTarget(
