@@ -33,21 +33,32 @@ public struct WallContours: Sendable {
 
     /// Traces the wall boundary of a valid mask at sub-pixel accuracy.
     ///
-    /// 1. The mask is smoothed slightly (separable binomial kernel ¼[1 2 1]).
+    /// 1. The mask is smoothed slightly (separable binomial kernel ¼[1 2 1]); where that opens a
+    ///    one-pixel-thin stretch of wall, the unsmoothed mask is traced instead.
     /// 2. Marching squares traces the level 0.5 of the smoothed field (saddles
     ///    resolved by the cell-centre average).
-    /// 3. Each closed curve is smoothed by Taubin's λ|μ filter (no shrinkage) to
-    ///    remove the pixel staircase, then resampled at equal arc length.
+    /// 3. Each closed curve is smoothed by Taubin's λ|μ filter (no shrinkage) to remove the
+    ///    pixel staircase (a curve of fewer than 32 points is first resampled to 32), then
+    ///    resampled at equal arc length.
     ///
     /// - Parameters:
     ///   - pixelSize: h, in mm.
     ///   - spacing: the arc-length spacing of the resampled curves, in mm.
     /// - Throws: ``ContourError``.
     public init(mask: WallMask, pixelSize: Double, spacing: Double) throws {
-        let loops = Self.levelCurves(of: Self.smoothed(mask), level: 0.5)
+        var loops = Self.levelCurves(of: Self.smoothed(mask, passes: 1), level: 0.5)
+        if loops.count != 2 {
+            // Smoothing opened or pinched a one-pixel-thin stretch of wall: trace the unsmoothed
+            // mask instead (the curve smoothing below still removes the staircase).
+            let raw = Self.levelCurves(of: Self.smoothed(mask, passes: 0), level: 0.5)
+            if raw.count == 2 { loops = raw }
+        }
         guard loops.count == 2 else { throw ContourError.unexpectedContourCount(loops.count) }
         var curves = loops.map { loop in
-            Self.resample(Self.taubinSmoothed(loop, iterations: 20), spacing: spacing / pixelSize)
+            // Taubin's filter spares only wavelengths of many points: a loop of a small lumen
+            // (fewer than 32 points) is resampled to 32 first, or smoothing would shrink it.
+            let dense = loop.count < 32 ? Self.resample(loop, spacing: .infinity, minimumCount: 32) : loop
+            return Self.resample(Self.taubinSmoothed(dense, iterations: 20), spacing: spacing / pixelSize)
                 .map { ($0 - SIMD2(1, 1) + SIMD2(0.5, 0.5)) * pixelSize }  // padded grid index → mm
         }
         curves.sort { abs(Self.signedArea($0)) > abs(Self.signedArea($1)) }
@@ -61,11 +72,18 @@ public struct WallContours: Sendable {
         self.lumen = lumen
     }
 
-    /// The mask smoothed by ¼[1 2 1] in each direction, on a grid padded by one zero pixel on every side.
-    static func smoothed(_ mask: WallMask) -> (values: [Double], rows: Int, columns: Int) {
+    /// The mask smoothed `passes` times by ¼[1 2 1] in each direction, on a grid padded by one
+    /// zero pixel on every side.
+    static func smoothed(_ mask: WallMask, passes: Int) -> (values: [Double], rows: Int, columns: Int) {
         let rows = mask.rows + 2, cols = mask.columns + 2
         var v = [Double](repeating: 0, count: rows * cols)
         for r in 0..<mask.rows { for c in 0..<mask.columns { v[(r + 1) * cols + c + 1] = Double(mask[r, c]) } }
+        for _ in 0..<passes { smooth(&v, rows: rows, columns: cols) }
+        return (v, rows, cols)
+    }
+
+    /// One pass of the separable binomial filter ¼[1 2 1], zero outside the grid.
+    static func smooth(_ v: inout [Double], rows: Int, columns cols: Int) {
         var h = v
         for r in 0..<rows {
             for c in 0..<cols {
@@ -79,7 +97,6 @@ public struct WallContours: Sendable {
                 v[r * cols + c] = 0.25 * up + 0.5 * h[r * cols + c] + 0.25 * down
             }
         }
-        return (v, rows, cols)
     }
 
     /// The closed level curves f = level of a grid function by marching squares,
@@ -142,13 +159,13 @@ public struct WallContours: Sendable {
         return p
     }
 
-    /// Resamples a closed polyline at (nearly) equal arc-length spacing, at least 16 points.
-    static func resample(_ loop: [SIMD2<Double>], spacing: Double) -> [SIMD2<Double>] {
+    /// Resamples a closed polyline at (nearly) equal arc-length spacing, at least `minimumCount` points.
+    static func resample(_ loop: [SIMD2<Double>], spacing: Double, minimumCount: Int = 16) -> [SIMD2<Double>] {
         let n = loop.count
         var cumulative = [0.0]
         for i in 0..<n { cumulative.append(cumulative[i] + length(loop[(i + 1) % n] - loop[i])) }
         let total = cumulative[n]
-        let count = max(16, Int((total / spacing).rounded()))
+        let count = max(minimumCount, Int((total / spacing).rounded()))
         var out: [SIMD2<Double>] = []
         var segment = 0
         for k in 0..<count {

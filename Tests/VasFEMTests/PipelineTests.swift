@@ -83,6 +83,17 @@ struct ContourTests {
         #expect(WallContours.signedArea(contours.outer) > 0 && WallContours.signedArea(contours.lumen) < 0)
     }
 
+    @Test("a lumen of a few pixels keeps its area through the contour smoothing")
+    func tinyLumen() throws {
+        let h = 0.15625
+        let mask = SyntheticMasks.annulus(innerRadius: 1.6, outerRadius: 14)
+        let holePixels = (0..<(64 * 64)).filter { mask.pixels[$0] == 0 && length(SIMD2(Double($0 % 64) + 0.5, Double($0 / 64) + 0.5) - SIMD2(32, 32)) < 5 }.count
+        let contours = try WallContours(mask: mask, pixelSize: h, spacing: 0.2)
+        let area = abs(WallContours.signedArea(contours.lumen))
+        #expect(holePixels == 12)
+        #expect(abs(area - Double(holePixels) * h * h) < 0.35 * Double(holePixels) * h * h, "lumen area \(area) mm²")
+    }
+
     @Test("gmsh meshes the wall with quadratic triangles, one hole, good quality")
     func wallMesh() throws {
         let mesh = try StressLabeler.mesh(for: ring(), configuration: coarse)
@@ -93,13 +104,28 @@ struct ContourTests {
         #expect(abs(mesh.area - exact) < 0.03 * exact)
     }
 
-    @Test("a one-pixel wall is reported as a geometry error, not a crash")
-    func thinWall() {
-        let m = SyntheticMasks.annulus(innerRadius: 12, outerRadius: 12.8)
-        #expect(throws: (any Error).self) { _ = try StressLabeler.mesh(for: m, configuration: coarse) }
-        do { _ = try StressLabeler.mesh(for: m, configuration: coarse) } catch {
-            #expect(error is ContourError || error is MaskError || error is MeshError)
+    @Test("a valid mask whose wall hangs on one diagonal pixel contact is a typed geometry error, not a crash")
+    func diagonalBridge() throws {
+        var m = SyntheticMasks.annulus(innerRadius: 10, outerRadius: 15)
+        for c in 0..<32 { m.pixels[31 * 64 + c] = 0; m.pixels[32 * 64 + c] = 0 }  // slit through the left wall
+        m.pixels[31 * 64 + 19] = 1
+        m.pixels[32 * 64 + 20] = 1  // ... bridged by two diagonal neighbours
+        try m.validate()
+        do {
+            _ = try StressLabeler.mesh(for: m, configuration: coarse)
+            Issue.record("meshing a wall pinched to a point should fail")
+        } catch {
+            #expect(error is ContourError || error is MeshError, "\(error)")
         }
+    }
+
+    @Test("a one-pixel ring is traced from the unsmoothed mask and carries a much higher hoop stress than a thick one")
+    func thinRing() throws {
+        let thin = try StressLabeler.stressMap(for: SyntheticMasks.annulus(innerRadius: 12, outerRadius: 13), configuration: coarse)
+        let thick = try StressLabeler.stressMap(for: SyntheticMasks.annulus(innerRadius: 12, outerRadius: 18), configuration: coarse)
+        let thinPeak = thin.maximumPrincipalStress.max()!, thickPeak = thick.maximumPrincipalStress.max()!
+        // Thin-walled estimate σθ ≈ P r / t grows as the wall thins.
+        #expect(thinPeak.isFinite && thinPeak > 3 * thickPeak)
     }
 
     @Test("the mesh can be exported as a gmsh .msh file")
