@@ -46,12 +46,18 @@ public struct WallContours: Sendable {
     ///   - spacing: the arc-length spacing of the resampled curves, in mm.
     /// - Throws: ``ContourError``.
     public init(mask: WallMask, pixelSize: Double, spacing: Double) throws {
+        // One loop inside the other, as a wall around a lumen should trace.
+        func nested(_ loops: [[SIMD2<Double>]]) -> Bool {
+            guard loops.count == 2 else { return false }
+            let (big, small) = abs(Self.signedArea(loops[0])) >= abs(Self.signedArea(loops[1])) ? (loops[0], loops[1]) : (loops[1], loops[0])
+            return Self.contains(big, small[0])
+        }
         var loops = Self.levelCurves(of: Self.smoothed(mask, passes: 1), level: 0.5)
-        if loops.count != 2 {
+        if !nested(loops) {
             // Smoothing opened or pinched a one-pixel-thin stretch of wall: trace the unsmoothed
             // mask instead (the curve smoothing below still removes the staircase).
             let raw = Self.levelCurves(of: Self.smoothed(mask, passes: 0), level: 0.5)
-            if raw.count == 2 { loops = raw }
+            if nested(raw) { loops = raw }
         }
         guard loops.count == 2 else { throw ContourError.unexpectedContourCount(loops.count) }
         var curves = loops.map { loop in
