@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "VasFEM", targets: ["VasFEM"]),
         .executable(name: "vasfem", targets: ["VasFEMCommand"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
+        .executable(name: "ivus-si", targets: ["IVUSSI"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
         .executable(name: "latent-sampling", targets: ["LatentSamplingTool"]),
     ],
@@ -119,6 +120,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/SystemCheck"
+        ),
+        .executableTarget(
+            name: "IVUSSI",
+            dependencies: [
+                "LatentSampling", "EngineModels", "VasFEM", "NeuralNetworks", "TensorEngine", "HDF5Store",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/IVUSSI"
         ),
         .executableTarget(
             name: "engine-bench",

@@ -169,19 +169,28 @@ public struct ExperimentSummary: Sendable {
 
     /// Table 1 of the paper: one row per round (with its number of labels), one column
     /// per strategy, mean ± std over seeds; then the area under the learning curve.
+    ///
+    /// When strategies reach a round with different numbers of labels (SI's failed
+    /// labelings, say), each cell also gives its strategy's mean |T(t)| in brackets.
     public func table() -> String {
         let rounds = curves.values.flatMap { $0 }.map(\.count).max() ?? 0
-        let width = 19
-        func pad(_ s: String) -> String { s.count >= width ? s : String(repeating: " ", count: width - s.count) + s }
+        let width = 26
+        func pad(_ s: String) -> String { s.count >= width ? " " + s : String(repeating: " ", count: width - s.count) + s }
+        func meanSize(_ strategy: String, _ round: Int) -> Double? {
+            let sizes = (trainingSetSizes[strategy] ?? []).compactMap { $0.indices.contains(round) ? Double($0[round]) : nil }
+            return sizes.isEmpty ? nil : sizes.reduce(0, +) / Double(sizes.count)
+        }
         var lines = ["round  labels" + strategies.map { pad($0) }.joined()]
         for round in 0..<rounds {
-            let labels = strategies.lazy.compactMap { trainingSetSizes[$0]?.first?.indices.contains(round) == true
-                ? trainingSetSizes[$0]!.first![round] : nil }.first ?? 0
+            let sizes = strategies.compactMap { meanSize($0, round) }
+            let shared = Set(sizes).count == 1
             let cells = strategies.map { strategy -> String in
                 guard let s = statistics(strategy: strategy, round: round) else { return pad("–") }
-                return pad(String(format: "%.4f ± %.4f", s.mean, s.deviation))
+                let cell = String(format: "%.4f ± %.4f", s.mean, s.deviation)
+                return pad(shared ? cell : cell + String(format: " [%.0f]", meanSize(strategy, round) ?? 0))
             }
-            lines.append(String(format: "%5d  %6d", round + 1, labels) + cells.joined())
+            let labels = shared ? String(format: "%6.0f", sizes[0]) : "     –"
+            lines.append(String(format: "%5d  ", round + 1) + labels + cells.joined())
         }
         let areas = strategies.map { strategy -> String in
             guard let s = areaUnderLearningCurve(strategy: strategy) else { return pad("–") }

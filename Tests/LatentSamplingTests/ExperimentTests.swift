@@ -88,3 +88,17 @@ struct ExperimentTests {
         }
     }
 }
+
+@Suite("Table 1 with unequal label counts")
+struct UnequalTableTests {
+    @Test("rounds where strategies hold different numbers of labels show each one's mean size")
+    func unequalSizes() {
+        let summary = ExperimentSummary(metricName: "mse", metricIncreases: false, strategies: ["prior", "si"],
+                                        curves: ["prior": [[0.5, 0.3]], "si": [[0.5, 0.2]]],
+                                        trainingSetSizes: ["prior": [[10, 18]], "si": [[10, 20]]])
+        let lines = summary.table().split(separator: "\n").map(String.init)
+        #expect(lines[1].hasPrefix("    1      10") && !lines[1].contains("["))
+        #expect(lines[2].hasPrefix("    2       –") && lines[2].contains("0.3000 ± 0.0000 [18]") && lines[2].contains("0.2000 ± 0.0000 [20]"))
+        #expect(lines.last!.contains("lower is better"))
+    }
+}

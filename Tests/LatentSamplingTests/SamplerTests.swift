@@ -155,3 +155,18 @@ struct PriorSamplingTests {
         #expect(next.added.provenance.allSatisfy { !earlier.contains($0.movedPoint!) })
     }
 }
+
+@Suite("Binarized generator")
+struct BinarizedGeneratorTests {
+    @Test("samples are cut at the threshold and the pullback is the base generator's")
+    func binarized() throws {
+        let base = LinearGenerator()
+        let binary = BinarizedGenerator(base, threshold: 0.6)
+        let z = LatentPoints(dimension: 2, values: [0, 0, 0.05, 2, -1, 1])
+        let smooth = base.generate(z), cut = try binary.generate(z)
+        #expect(cut.values == smooth.values.map { $0 >= 0.6 ? 1 : 0 })
+        #expect(cut.values.contains(1) && cut.values.contains(0))
+        let v = SampleBatch(sampleShape: [2], values: [1, 2, 3, 4, 5, 6])
+        #expect(try binary.pullback(at: z, cotangent: v) == base.pullback(at: z, cotangent: v))
+    }
+}

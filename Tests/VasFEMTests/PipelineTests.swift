@@ -262,3 +262,32 @@ struct LabelerTests {
         #expect(alone.maximumPrincipalStress == outcomes[0].label!.maximumPrincipalStress)
     }
 }
+
+@Suite("VasFEM as SI's labeling tool")
+struct SynthesizedWallLabelerTests {
+    @Test("generated images are cut at the threshold, labeled in the chosen stress unit, and bad ones fail alone")
+    func synthesizedImages() async throws {
+        let labeler = StressLabeler(configuration: coarse, maximumConcurrentMasks: 2)
+        let tool = SynthesizedWallLabeler(labeler: labeler, threshold: 0.5, stressUnit: 100)
+        // A ring drawn as a soft image (0.8 on the wall, 0.2 elsewhere), a speckled image
+        // (two wall components), and an image of the wrong size.
+        let image = ring().pixels.map { $0 == 1 ? Float(0.8) : 0.2 }
+        var speckled = image
+        speckled[2 * 64 + 2] = 0.9
+        let outcomes = try await tool.label([image, speckled, [0.7, 0.1]])
+        let reference = try StressLabeler.stressMap(for: ring(), configuration: coarse)
+        let label = try #require(outcomes[0].label)
+        #expect(label == reference.maximumPrincipalStress.map { $0 / 100 })
+        #expect(label.contains { $0 > 0.1 })
+        if case .failure(let error) = outcomes[1].result {
+            #expect(error as? MaskError == .severalWallComponents(2))
+        } else {
+            Issue.record("a speckled mask should fail")
+        }
+        if case .failure(let error) = outcomes[2].result {
+            #expect((error as? MaskError)?.statusCode == 1)
+        } else {
+            Issue.record("a wrongly sized image should fail")
+        }
+    }
+}
