@@ -77,11 +77,8 @@ struct IVUSSI: AsyncParsableCommand {
     func run() async throws {
         BLASThreads.set(threads)
         let started = Date()
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: out).deletingLastPathComponent(),
-                                                withIntermediateDirectories: true)
-        let resuming = FileManager.default.fileExists(atPath: out) && !overwrite
-        let file = try HDF5File(path: out, mode: resuming ? .readWrite : .truncate)
-        if resuming { say("Resuming \(out)") }
+        let (file, resumed) = try openResultsFile(at: out, overwrite: overwrite)
+        if resumed { say("Resuming \(out)") }
         try recordConfiguration([
             ("dataset", "synthetic-ivus-masks"), ("pool_size", "\(poolSize)"), ("vae_epochs", "\(vaeEpochs)"),
             ("latent_dimension", "\(latent)"), ("test_size", "\(testSize)"), ("alpha", "\(alpha)"),
@@ -92,19 +89,15 @@ struct IVUSSI: AsyncParsableCommand {
         say("Generating \(poolSize) synthetic wall masks")
         let pool = Self.masks(count: poolSize, firstSeed: 0)
         let vae = VariationalAutoencoder(inputCount: 4_096, latentCount: latent, seed: 0)
-        if file.contains("vae") {
-            try ParameterArchive.load(vae, from: try file.group("vae"))
-            say("VAE loaded from \(out)")
-        } else {
-            say("Training the VAE (4096-512-256-\(latent)) for \(vaeEpochs) epochs")
-            let vaeStart = Date()
-            VAETraining(epochs: vaeEpochs, batchSize: 64, learningRate: 1e-3).train(vae, on: pool, seed: 0) { epoch, loss in
-                if epoch == 1 || epoch % 10 == 0 || epoch == vaeEpochs {
-                    say(String(format: "  VAE epoch %d: negative ELBO %.1f (%.0f s)", epoch, loss, Date().timeIntervalSince(vaeStart)))
-                }
+        if !file.contains("vae") { say("Training the VAE (4096-512-256-\(latent)) for \(vaeEpochs) epochs") }
+        let vaeStart = Date()
+        let loaded = try VAETraining(epochs: vaeEpochs, batchSize: 64, learningRate: 1e-3).loadOrTrain(
+            vae, on: pool, seed: 0, archivedAt: "vae", in: file) { epoch, loss in
+            if epoch == 1 || epoch % 10 == 0 || epoch == vaeEpochs {
+                say(String(format: "  VAE epoch %d: negative ELBO %.1f (%.0f s)", epoch, loss, Date().timeIntervalSince(vaeStart)))
             }
-            try ParameterArchive.save(vae, to: try file.createGroup("vae"))
         }
+        if loaded { say("VAE loaded from \(out)") }
         let generator = BinarizedGenerator(VAECodec(autoencoder: vae, sampleShape: Self.sampleShape))
 
         // 3. The test set, labeled by VasFEM once (kept in the results file).

@@ -1,4 +1,5 @@
 import Foundation
+import HDF5Store
 import LatentSampling
 import NeuralNetworks
 import TensorEngine
@@ -66,6 +67,24 @@ public struct VAETraining: Sendable {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
+    }
+
+    /// Restores `autoencoder` from `group` of `file` when the file holds it (a resumed
+    /// experiment); otherwise trains it on `samples` and saves it there.
+    ///
+    /// - Returns: `true` when the autoencoder was loaded rather than trained.
+    @discardableResult
+    public func loadOrTrain(
+        _ autoencoder: VariationalAutoencoder, on samples: SampleBatch, seed: UInt64,
+        archivedAt group: String, in file: HDF5File, progress: (Int, Double) -> Void = { _, _ in }
+    ) throws -> Bool {
+        if file.contains(group) {
+            try ParameterArchive.load(autoencoder, from: try file.group(group))
+            return true
+        }
+        train(autoencoder, on: samples, seed: seed, progress: progress)
+        try ParameterArchive.save(autoencoder, to: try file.createGroup(group))
+        return false
     }
 
     /// Trains `autoencoder` on `samples` (intensities in [0, 1]); `progress(epoch, meanLoss)`

@@ -92,6 +92,17 @@ public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
     }
 }
 
+/// Opens a results file for an experiment: an existing file is opened for resuming
+/// unless `overwrite` is set; otherwise the file (and its folder) is created.
+///
+/// - Returns: the file, and whether it is resumed.
+public func openResultsFile(at path: String, overwrite: Bool) throws -> (file: HDF5File, resumed: Bool) {
+    let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let resumed = FileManager.default.fileExists(atPath: path) && !overwrite
+    return (try HDF5File(path: path, mode: resumed ? .readWrite : .truncate), resumed)
+}
+
 /// Records settings as string attributes of a results file, or, when the file already
 /// holds them (a resumed experiment), checks that they are the same.
 ///

@@ -74,11 +74,8 @@ struct ExperimentCommand: AsyncParsableCommand {
         say("Loading Fashion-MNIST from \(dataDirectory) (pool \(poolSize), test \(testSize))")
         let data = try FashionMNISTData.load(from: dataDirectory, poolSize: poolSize, testSize: testSize)
 
-        let url = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let resuming = FileManager.default.fileExists(atPath: out) && !overwrite
-        let file = try HDF5File(path: out, mode: resuming ? .readWrite : .truncate)
-        if resuming { say("Resuming \(out)") }
+        let (file, resumed) = try openResultsFile(at: out, overwrite: overwrite)
+        if resumed { say("Resuming \(out)") }
         try recordConfiguration([
             ("dataset", "fashion-mnist"), ("pool_size", "\(poolSize)"), ("test_size", "\(testSize)"),
             ("latent_dimension", "\(latent)"), ("vae_epochs", "\(vaeEpochs)"), ("alpha", "\(alpha)"),
@@ -86,17 +83,15 @@ struct ExperimentCommand: AsyncParsableCommand {
         ], in: file)
 
         let vae = VariationalAutoencoder(inputCount: 784, latentCount: latent, seed: 0)
-        if file.contains("vae") {
-            try ParameterArchive.load(vae, from: try file.group("vae"))
-            say("VAE loaded from \(out)")
-        } else {
+        if !file.contains("vae") {
             say("Training the VAE (784-512-256-\(latent)) on \(poolSize) unlabeled images for \(vaeEpochs) epochs")
-            let vaeStart = Date()
-            VAETraining(epochs: vaeEpochs, batchSize: 128, learningRate: 1e-3).train(vae, on: data.pool.samples, seed: 0) {
-                say(String(format: "  VAE epoch %d: negative ELBO %.2f (%.0f s)", $0, $1, Date().timeIntervalSince(vaeStart)))
-            }
-            try ParameterArchive.save(vae, to: try file.createGroup("vae"))
         }
+        let vaeStart = Date()
+        let loaded = try VAETraining(epochs: vaeEpochs, batchSize: 128, learningRate: 1e-3).loadOrTrain(
+            vae, on: data.pool.samples, seed: 0, archivedAt: "vae", in: file) {
+            say(String(format: "  VAE epoch %d: negative ELBO %.2f (%.0f s)", $0, $1, Date().timeIntervalSince(vaeStart)))
+        }
+        if loaded { say("VAE loaded from \(out)") }
         let codec = VAECodec(autoencoder: vae, sampleShape: FashionMNISTData.sampleShape)
 
         var chosen: [any SamplingStrategy<SupervisedNetwork<Classification>>] = []

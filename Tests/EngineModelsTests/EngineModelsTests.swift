@@ -197,3 +197,24 @@ struct EngineModelsTests {
         #expect(result.rounds.last!.metric > 0.9, "two well-separated clusters: \(result.rounds.map(\.metric))")
     }
 }
+
+@Suite("VAE archive in a results file")
+struct VAEArchiveTests {
+    @Test("the first call trains and saves, the second loads the same parameters")
+    func loadOrTrain() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vae-archive-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let samples = SampleBatch(sampleShape: [6], values: values(6 * 20, seed: 3).map { ($0 + 1) / 2 })
+        let training = VAETraining(epochs: 2, batchSize: 8)
+        let (file, resumed) = try openResultsFile(at: directory.appendingPathComponent("r.h5").path, overwrite: false)
+        #expect(!resumed)
+        let trained = VariationalAutoencoder(inputCount: 6, latentCount: 2, hiddenCounts: [5], seed: 1)
+        var epochs = 0
+        #expect(try !training.loadOrTrain(trained, on: samples, seed: 4, archivedAt: "vae", in: file) { _, _ in epochs += 1 })
+        #expect(epochs == 2)
+        let restored = VariationalAutoencoder(inputCount: 6, latentCount: 2, hiddenCounts: [5], seed: 9)
+        #expect(try training.loadOrTrain(restored, on: samples, seed: 4, archivedAt: "vae", in: file) { _, _ in epochs += 1 })
+        #expect(epochs == 2)
+        #expect(trained.namedState().map(\.variable.value) == restored.namedState().map(\.variable.value))
+    }
+}
