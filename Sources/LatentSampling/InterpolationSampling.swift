@@ -49,11 +49,14 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
     }
 
     /// G(z') for J moved codes, labeled by the tool.
+    ///
+    /// When the training set is still empty (every earlier labeling failed), there is no
+    /// code to move from, and the round draws fresh codes from the prior instead.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
         using randomness: inout SeededGenerator
     ) async throws -> Increment<Model.Label> {
-        guard trainingSet.count > 0 else { throw SamplingError.emptyTrainingSet }
+        guard trainingSet.count > 0 else { return try await priorDraw(size: size, round: round, using: &randomness) }
         let positions = RandomChoice.subset(count: size, of: trainingSet.count, using: &randomness)
         var codes: [Float] = []
         for position in positions {

@@ -118,6 +118,12 @@ struct SamplerTests {
             #expect(initial.added.provenance.contains { $0.movedPoint == z })
         }
         #expect(next.added.count + next.failures.count == 15)
+
+        // With nothing labeled yet there is no code to move: SI draws from the prior.
+        let empty = LabeledSet<Int32>(sampleShape: [2])
+        let fresh = try await si.increment(size: 5, round: 2, trainingSet: empty, model: model, using: &randomness)
+        #expect(fresh.added.count + fresh.failures.count == 5)
+        #expect((fresh.added.provenance + fresh.failures.map(\.provenance)).allSatisfy { $0.seedPoint == nil && $0.round == 2 })
     }
 
     @Test("the dataset oracle labels by index and fails only the bad index")
