@@ -5,17 +5,20 @@
 //
 // Module map (dependencies point down, toward the engine and the C wrappers):
 //
-//   Examples (SystemCheck, ...)      command-line tools
-//              |                           |
-//        LatentSampling (sampling core)   VasFEM (finite-element labeling tool)
-//              |                           |
-//        NeuralNetworks, Datasets          |
-//              |                           |
-//        TensorEngine                HDF5Store
-//              |                           |
-//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh      <- C wrappers (system libraries)
+//   Examples (SystemCheck, IVUSSI)        command-line tools (latent-sampling, vasfem, engine-bench)
+//                 |                                   |
+//   EngineModels (engine networks in the core's roles)   VasFEM (finite-element labeling tool)
+//                 |                                   |
+//   LatentSampling (sampling core: roles, samplers, trainer, experiments)
+//                 |                                   |
+//   NeuralNetworks, Datasets                           |
+//                 |                                   |
+//   TensorEngine                                  HDF5Store
+//                 |                                   |
+//   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib      <- C wrappers (system libraries)
 //
-// Datasets depends only on HDF5Store and CZlib (zlib, for gzip), not on TensorEngine.
+// Datasets depends only on HDF5Store and CZlib (gzip), VasFEM on LatentSampling (for the
+// LabelingTool role), HDF5Store, LAPACKE, gmsh and zlib (PNG masks): neither on the engine.
 //
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
@@ -29,8 +32,12 @@ let package = Package(
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "TensorEngine", targets: ["TensorEngine"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
+        .library(name: "VasFEM", targets: ["VasFEM"]),
+        .executable(name: "vasfem", targets: ["VasFEMCommand"]),
         .executable(name: "system-check", targets: ["SystemCheck"]),
+        .executable(name: "ivus-si", targets: ["IVUSSI"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
+        .executable(name: "latent-sampling", targets: ["LatentSamplingTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -53,6 +60,7 @@ let package = Package(
         ),
         .systemLibrary(
             name: "CZlib",
+            pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
 
@@ -82,6 +90,28 @@ let package = Package(
         .target(name: "EngineModels", dependencies: ["LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
         .testTarget(name: "EngineModelsTests", dependencies: ["EngineModels", "LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
 
+        // MARK: Command-line tools
+        .executableTarget(
+            name: "LatentSamplingTool",
+            dependencies: [
+                "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/latent-sampling"
+        ),
+
+        // MARK: VasFEM (finite-element stress labeler for vessel-wall masks)
+        .target(name: "VasFEM", dependencies: ["LatentSampling", "HDF5Store", "COpenBLAS", "CGmsh", "CZlib"]),
+        .executableTarget(
+            name: "VasFEMCommand",
+            dependencies: [
+                "VasFEM", "HDF5Store", "COpenBLAS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/vasfem"
+        ),
+        .testTarget(name: "VasFEMTests", dependencies: ["VasFEM", "HDF5Store"]),
+
         // MARK: Examples
         .executableTarget(
             name: "SystemCheck",
@@ -90,6 +120,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/SystemCheck"
+        ),
+        .executableTarget(
+            name: "IVUSSI",
+            dependencies: [
+                "LatentSampling", "EngineModels", "VasFEM", "NeuralNetworks", "TensorEngine", "HDF5Store",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Examples/IVUSSI"
         ),
         .executableTarget(
             name: "engine-bench",

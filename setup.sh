@@ -11,7 +11,7 @@ packages=(
     libhdf5-dev            # HDF5 store (datasets, stress maps, results)
     hdf5-tools             # h5dump, for inspecting what the project writes
     libgmsh-dev            # gmsh C API (meshing vessel walls in VasFEM)
-    zlib1g-dev             # zlib (gzip-compressed IDX files in Datasets)
+    zlib1g-dev             # zlib (gzip IDX files in Datasets, PNG masks in vasfem)
     python3-h5py           # interoperability tests against h5py
     dataset-fashion-mnist  # Fashion-MNIST in MNIST's IDX format (experiments)
 )

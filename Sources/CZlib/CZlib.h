@@ -1,4 +1,5 @@
-// C wrapper for zlib (Debian: zlib1g-dev), used by `Datasets` to read gzip files.
+// C wrapper for zlib (Debian: zlib1g-dev): `Datasets` inflates gzip files (IDX, CIFAR-10)
+// and the vasfem command inflates PNG masks.
 //
 // `inflateInit2` is a macro that passes the library version and the size of
 // `z_stream`; Swift cannot import it, so the static inline function below

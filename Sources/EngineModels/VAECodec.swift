@@ -1,4 +1,5 @@
 import Foundation
+import HDF5Store
 import LatentSampling
 import NeuralNetworks
 import TensorEngine
@@ -45,14 +46,10 @@ public final class VAECodec: Encoder, Generator {
 
     /// J_G(z)ᵀ v by one backward pass through the decoder with v as the seed.
     public func pullback(at codes: LatentPoints, cotangent: SampleBatch) -> LatentPoints {
-        precondition(cotangent.count == codes.count && cotangent.sampleShape == sampleShape,
-                     "a cotangent of shape \(cotangent.shape) for \(codes.count) codes of a generator of samples \(sampleShape)")
-        autoencoder.setParametersRequireGradient(false)
-        defer { autoencoder.setParametersRequireGradient(true) }
-        let z = Variable(Tensor(codes), requiresGradient: true)
-        let images = autoencoder.decodeImages(z)
-        images.backward(seed: Tensor(shape: images.shape, scalars: cotangent.values))
-        return LatentPoints(z.gradient ?? Tensor(zeros: [codes.count, codes.dimension]))
+        precondition(cotangent.sampleShape == sampleShape,
+                     "a cotangent of samples \(cotangent.sampleShape) for a generator of samples \(sampleShape)")
+        return vectorJacobianProduct(of: { autoencoder.decodeImages($0) }, parameters: autoencoder,
+                                     at: codes, cotangent: cotangent)
     }
 }
 
@@ -70,6 +67,24 @@ public struct VAETraining: Sendable {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
+    }
+
+    /// Restores `autoencoder` from `group` of `file` when the file holds it (a resumed
+    /// experiment); otherwise trains it on `samples` and saves it there.
+    ///
+    /// - Returns: `true` when the autoencoder was loaded rather than trained.
+    @discardableResult
+    public func loadOrTrain(
+        _ autoencoder: VariationalAutoencoder, on samples: SampleBatch, seed: UInt64,
+        archivedAt group: String, in file: HDF5File, progress: (Int, Double) -> Void = { _, _ in }
+    ) throws -> Bool {
+        if file.contains(group) {
+            try ParameterArchive.load(autoencoder, from: try file.group(group))
+            return true
+        }
+        train(autoencoder, on: samples, seed: seed, progress: progress)
+        try ParameterArchive.save(autoencoder, to: try file.createGroup(group))
+        return false
     }
 
     /// Trains `autoencoder` on `samples` (intensities in [0, 1]); `progress(epoch, meanLoss)`

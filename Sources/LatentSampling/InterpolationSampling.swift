@@ -38,17 +38,25 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
 
     /// T(1): `size` codes z ~ N(0, I), synthesized and labeled.
     public func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+        try await priorDraw(size: size, round: 1, using: &randomness)
+    }
+
+    /// `size` fresh codes z ~ N(0, I) for round `round`, synthesized and labeled.
+    func priorDraw(size: Int, round: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
         let d = generator.latentDimension
         let codes = LatentPoints(dimension: d, values: (0..<size * d).map { _ in randomness.nextNormal() })
-        return try await synthesizeAndLabel(codes, startingFrom: nil, round: 1)
+        return try await synthesizeAndLabel(codes, startingFrom: nil, round: round)
     }
 
     /// G(z') for J moved codes, labeled by the tool.
+    ///
+    /// When the training set is still empty (every earlier labeling failed), there is no
+    /// code to move from, and the round draws fresh codes from the prior instead.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
         using randomness: inout SeededGenerator
     ) async throws -> Increment<Model.Label> {
-        guard trainingSet.count > 0 else { throw SamplingError.emptyTrainingSet }
+        guard trainingSet.count > 0 else { return try await priorDraw(size: size, round: round, using: &randomness) }
         let positions = RandomChoice.subset(count: size, of: trainingSet.count, using: &randomness)
         var codes: [Float] = []
         for position in positions {
@@ -81,5 +89,43 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
             }
         }
         return Increment(added: added, failures: failures)
+    }
+}
+
+/// SI's random baseline: every round draws fresh codes z ~ N(0, I), synthesizes G(z)
+/// and labels it, with no gradient. With the same seed its T(1) equals SI's.
+public struct PriorSampling<Model: TargetModel, SampleGenerator: Generator, Tool: LabelingTool>: SamplingStrategy
+where Tool.Sample == [Float], Tool.Label == Model.Label {
+    private let synthesis: InterpolationSampling<Model, SampleGenerator, Tool>
+
+    /// "random-prior".
+    public var name: String { "random-prior" }
+
+    /// A prior sampler through `generator`, labeled by `tool`.
+    public init(generator: SampleGenerator, tool: Tool) throws {
+        synthesis = try InterpolationSampling(generator: generator, tool: tool, alpha: 0)
+    }
+
+    /// T(1): as SI's.
+    public func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+        try await relabeled(synthesis.priorDraw(size: size, round: 1, using: &randomness))
+    }
+
+    /// `size` fresh prior draws.
+    public func increment(
+        size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
+        using randomness: inout SeededGenerator
+    ) async throws -> Increment<Model.Label> {
+        try await relabeled(synthesis.priorDraw(size: size, round: round, using: &randomness))
+    }
+
+    /// Records this strategy's name in the provenance.
+    private func relabeled(_ increment: Increment<Model.Label>) -> Increment<Model.Label> {
+        var records = increment.added.provenance
+        for i in records.indices { records[i].strategy = name }
+        var failures = increment.failures
+        for i in failures.indices { failures[i].provenance.strategy = name }
+        return Increment(added: LabeledSet(samples: increment.added.samples, labels: increment.added.labels,
+                                           provenance: records), failures: failures)
     }
 }

@@ -23,6 +23,30 @@ func smallClassifier(seed: UInt64) -> any Layer {
     ])
 }
 
+/// Checks J_G(z)ᵀv against central differences of ⟨v, G(z)⟩ along every latent axis,
+/// computed in Double from the Float32 forward passes.
+func expectPullbackMatchesFiniteDifferences(
+    _ generator: some Generator, at z: LatentPoints, cotangent v: SampleBatch, step h: Float,
+    sourceLocation: SourceLocation = #_sourceLocation, accept: (Double, Double) -> Bool
+) {
+    let pulled = try! generator.pullback(at: z, cotangent: v)
+    func inner(_ points: LatentPoints) -> [Double] {
+        let x = try! generator.generate(points)
+        return (0..<points.count).map { i in zip(x.sample(at: i), v.sample(at: i)).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+    }
+    let d = z.dimension
+    for k in 0..<d {
+        var plus = z.values, minus = z.values
+        for i in 0..<z.count { plus[i * d + k] += h; minus[i * d + k] -= h }
+        let fd = zip(inner(LatentPoints(dimension: d, values: plus)), inner(LatentPoints(dimension: d, values: minus)))
+            .map { ($0 - $1) / (2 * Double(h)) }
+        for i in 0..<z.count {
+            let analytic = Double(pulled.values[i * d + k])
+            #expect(accept(analytic, fd[i]), "point \(i) axis \(k): \(analytic) vs \(fd[i])", sourceLocation: sourceLocation)
+        }
+    }
+}
+
 @Suite("Engine models in the core's roles")
 struct EngineModelsTests {
     @Test("the VAE generator's pullback equals central finite differences of ⟨v, G(z)⟩")
@@ -31,25 +55,11 @@ struct EngineModelsTests {
         let codec = VAECodec(autoencoder: vae, sampleShape: [1, 3, 4])
         let z = LatentPoints(dimension: 3, values: values(3 * 5, seed: 1))
         let v = SampleBatch(sampleShape: [1, 3, 4], values: values(12 * 5, seed: 2))
-        let pulled = codec.pullback(at: z, cotangent: v)
-        // Compute the directional derivatives in Double from the Float forward pass.
-        func inner(_ points: LatentPoints) -> [Double] {
-            let x = codec.generate(points)
-            return (0..<points.count).map { i in zip(x.sample(at: i), v.sample(at: i)).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
-        }
-        // A small step keeps z ± h on one side of the decoder's ReLU kinks.
-        let h: Float = 1e-3
-        for k in 0..<3 {
-            var plus = z.values, minus = z.values
-            for i in 0..<5 { plus[i * 3 + k] += h; minus[i * 3 + k] -= h }
-            let fd = zip(inner(LatentPoints(dimension: 3, values: plus)), inner(LatentPoints(dimension: 3, values: minus)))
-                .map { ($0 - $1) / (2 * Double(h)) }
-            for i in 0..<5 {
-                let analytic = Double(pulled.values[i * 3 + k])
-                // Float32 forward passes: ⟨v, G⟩ (≈ 1) carries rounding ≈ 1e-6, amplified by
-                // 1/(2h) = 500 to ≈ 5e-4; hence 2e-3 absolute + 1% relative.
-                #expect(abs(analytic - fd[i]) <= 2e-3 + 0.01 * abs(fd[i]), "point \(i) axis \(k): \(analytic) vs \(fd[i])")
-            }
+        // A small step keeps z ± h on one side of the decoder's ReLU kinks. Float32 forward
+        // passes: ⟨v, G⟩ (≈ 1) carries rounding ≈ 1e-6, amplified by 1/(2h) = 500 to ≈ 5e-4;
+        // hence 2e-3 absolute + 1% relative.
+        expectPullbackMatchesFiniteDifferences(codec, at: z, cotangent: v, step: 1e-3) { analytic, fd in
+            abs(analytic - fd) <= 2e-3 + 0.01 * abs(fd)
         }
         // The encoder returns one d-dimensional code per sample.
         #expect(codec.encode(v).count == 5 && codec.latentDimension == 3)
@@ -185,5 +195,26 @@ struct EngineModelsTests {
         #expect(result.rounds.map(\.trainingSetSize) == [6, 12, 18, 24])
         #expect(result.trainingSet.poolIndices.count == 24)
         #expect(result.rounds.last!.metric > 0.9, "two well-separated clusters: \(result.rounds.map(\.metric))")
+    }
+}
+
+@Suite("VAE archive in a results file")
+struct VAEArchiveTests {
+    @Test("the first call trains and saves, the second loads the same parameters")
+    func loadOrTrain() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vae-archive-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let samples = SampleBatch(sampleShape: [6], values: values(6 * 20, seed: 3).map { ($0 + 1) / 2 })
+        let training = VAETraining(epochs: 2, batchSize: 8)
+        let (file, resumed) = try openResultsFile(at: directory.appendingPathComponent("r.h5").path, overwrite: false)
+        #expect(!resumed)
+        let trained = VariationalAutoencoder(inputCount: 6, latentCount: 2, hiddenCounts: [5], seed: 1)
+        var epochs = 0
+        #expect(try !training.loadOrTrain(trained, on: samples, seed: 4, archivedAt: "vae", in: file) { _, _ in epochs += 1 })
+        #expect(epochs == 2)
+        let restored = VariationalAutoencoder(inputCount: 6, latentCount: 2, hiddenCounts: [5], seed: 9)
+        #expect(try training.loadOrTrain(restored, on: samples, seed: 4, archivedAt: "vae", in: file) { _, _ in epochs += 1 })
+        #expect(epochs == 2)
+        #expect(trained.namedState().map(\.variable.value) == restored.namedState().map(\.variable.value))
     }
 }

@@ -1,18 +1,6 @@
 import LatentSampling
+import TensorEngine
 import Testing
-
-/// A small deterministic pseudo-random generator (SplitMix64) for test data.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The reference answer: scan every point, squared distances in Double, lowest index on ties.
 private func bruteForce(_ points: [Float], dimension: Int, query: ArraySlice<Float>, excluded: Set<Int>) -> Neighbor? {
@@ -32,7 +20,7 @@ private func bruteForce(_ points: [Float], dimension: Int, query: ArraySlice<Flo
 struct NearestNeighborsTests {
     @Test("agrees with brute force, with and without exclusions", arguments: [1, 2, 3, 8])
     func matchesBruteForce(dimension: Int) throws {
-        var random = SplitMix(seed: UInt64(dimension))
+        var random = SeededGenerator(seed: UInt64(dimension))
         let count = 1500
         // Coarse grid values make exact distance ties common, exercising the tie rule.
         let points = (0 ..< count * dimension).map { _ in Float(Int.random(in: -20 ... 20, using: &random)) / 4 }
@@ -86,7 +74,7 @@ struct NearestNeighborsTests {
 
     @Test("distinct batches match greedy brute force")
     func distinctMatchesGreedy() throws {
-        var random = SplitMix(seed: 99)
+        var random = SeededGenerator(seed: 99)
         let points = (0 ..< 300 * 3).map { _ in Float.random(in: 0 ... 1, using: &random) }
         let queries = (0 ..< 50 * 3).map { _ in Float.random(in: 0 ... 1, using: &random) }
         let tree = try KDTree(points: points, dimension: 3)
@@ -143,7 +131,7 @@ struct NearestNeighborsTests {
 
     @Test("a large batch answered in parallel equals brute force on a sample")
     func largeParallel() throws {
-        var random = SplitMix(seed: 5)
+        var random = SeededGenerator(seed: 5)
         let count = 20_000
         let points = (0 ..< count * 3).map { _ in Float.random(in: -3 ... 3, using: &random) }
         let tree = try KDTree(points: points, dimension: 3)

@@ -118,6 +118,12 @@ struct SamplerTests {
             #expect(initial.added.provenance.contains { $0.movedPoint == z })
         }
         #expect(next.added.count + next.failures.count == 15)
+
+        // With nothing labeled yet there is no code to move: SI draws from the prior.
+        let empty = LabeledSet<Int32>(sampleShape: [2])
+        let fresh = try await si.increment(size: 5, round: 2, trainingSet: empty, model: model, using: &randomness)
+        #expect(fresh.added.count + fresh.failures.count == 5)
+        #expect((fresh.added.provenance + fresh.failures.map(\.provenance)).allSatisfy { $0.seedPoint == nil && $0.round == 2 })
     }
 
     @Test("the dataset oracle labels by index and fails only the bad index")
@@ -133,5 +139,40 @@ extension Result {
     var failure: Failure? {
         if case let .failure(error) = self { return error }
         return nil
+    }
+}
+
+@Suite("SI's random baseline")
+struct PriorSamplingTests {
+    @Test("prior sampling starts from SI's T(1) and then draws fresh codes, never moved ones")
+    func priorSampling() async throws {
+        let generator = LinearGenerator()
+        let tool = ThresholdTool()
+        let si = try InterpolationSampling<LinearLossModel, LinearGenerator, ThresholdTool>(generator: generator, tool: tool, alpha: 1)
+        let prior = try PriorSampling<LinearLossModel, LinearGenerator, ThresholdTool>(generator: generator, tool: tool)
+        var r1 = SeededGenerator(seed: 4), r2 = SeededGenerator(seed: 4)
+        let a = try await si.initialSet(size: 10, using: &r1), b = try await prior.initialSet(size: 10, using: &r2)
+        #expect(a.added.samples == b.added.samples)
+        #expect(b.added.provenance.allSatisfy { $0.strategy == "random-prior" })
+        let next = try await prior.increment(size: 6, round: 2, trainingSet: b.added, model: LinearLossModel(), using: &r2)
+        #expect(next.added.count == 6)
+        #expect(next.added.provenance.allSatisfy { $0.seedPoint == nil && $0.round == 2 && $0.movedPoint != nil })
+        let earlier = Set(b.added.provenance.compactMap(\.movedPoint))
+        #expect(next.added.provenance.allSatisfy { !earlier.contains($0.movedPoint!) })
+    }
+}
+
+@Suite("Binarized generator")
+struct BinarizedGeneratorTests {
+    @Test("samples are cut at the threshold and the pullback is the base generator's")
+    func binarized() throws {
+        let base = LinearGenerator()
+        let binary = BinarizedGenerator(base, threshold: 0.6)
+        let z = LatentPoints(dimension: 2, values: [0, 0, 0.05, 2, -1, 1])
+        let smooth = base.generate(z), cut = try binary.generate(z)
+        #expect(cut.values == smooth.values.map { $0 >= 0.6 ? 1 : 0 })
+        #expect(cut.values.contains(1) && cut.values.contains(0))
+        let v = SampleBatch(sampleShape: [2], values: [1, 2, 3, 4, 5, 6])
+        #expect(try binary.pullback(at: z, cotangent: v) == base.pullback(at: z, cotangent: v))
     }
 }

@@ -1,0 +1,85 @@
+import Foundation
+
+/// Why a mask file could not be read.
+public enum MaskFileError: Error, Equatable, CustomStringConvertible {
+    /// The file name has none of the extensions .png, .txt, .pgm.
+    case unsupportedFormat(String)
+    /// The file's contents do not follow its format.
+    case malformed(String)
+
+    /// A one-line explanation.
+    public var description: String {
+        switch self {
+        case .unsupportedFormat(let p): "\(p): unsupported mask format (use .h5, .png, .txt or .pgm)"
+        case .malformed(let why): "malformed mask file: \(why)"
+        }
+    }
+}
+
+extension WallMask {
+    /// Reads one mask from a file: `.png` (see ``init(png:)``), `.txt` (``init(textGrid:)``)
+    /// or `.pgm` (``init(pgm:)``). Pixel values other than 0/1 are kept, for ``validate(rows:columns:)`` to report.
+    ///
+    /// - Throws: ``MaskFileError``, ``PNGDecodingError``, or the file system's error.
+    public init(contentsOfFile path: String) throws {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let lower = path.lowercased()
+        if lower.hasSuffix(".txt") {
+            guard let text = String(data: data, encoding: .utf8) else { throw MaskFileError.malformed("not UTF-8 text") }
+            self = try WallMask(textGrid: text)
+        } else if lower.hasSuffix(".pgm") {
+            self = try WallMask(pgm: data)
+        } else if lower.hasSuffix(".png") {
+            self = try WallMask(png: data)
+        } else {
+            throw MaskFileError.unsupportedFormat(path)
+        }
+    }
+
+    /// Reads a text grid: one line per row, one character 0/1 per pixel (spaces and commas
+    /// between them are ignored; other characters read as 255).
+    public init(textGrid text: String) throws {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.filter { !$0.isWhitespace && $0 != "," } }.filter { !$0.isEmpty }
+        guard let width = lines.first?.count, lines.allSatisfy({ $0.count == width }) else {
+            throw MaskFileError.malformed("rows of unequal length")
+        }
+        let pixels = lines.flatMap { $0.map { c -> UInt8 in c.wholeNumberValue.map { UInt8(clamping: $0) } ?? 255 } }
+        self.init(rows: lines.count, columns: width, pixels: pixels)
+    }
+
+    /// Decodes a PNG image (see ``PNGDecodingError`` for what is supported).
+    public init(png data: Data) throws {
+        let image = try PNGReader.decode(data)
+        self.init(rows: image.rows, columns: image.columns, pixels: image.pixels)
+    }
+
+    /// Decodes an 8-bit PGM image (P2 text or P5 binary): 0 reads 0, maxval reads 1,
+    /// other values are kept.
+    public init(pgm data: Data) throws {
+        let bytes = [UInt8](data)
+        var i = 0
+        func token() throws -> String {
+            while i < bytes.count {
+                if bytes[i] == UInt8(ascii: "#") { while i < bytes.count && bytes[i] != 10 { i += 1 } }
+                else if bytes[i] == 32 || bytes[i] == 10 || bytes[i] == 13 || bytes[i] == 9 { i += 1 } else { break }
+            }
+            let start = i
+            while i < bytes.count && !(bytes[i] == 32 || bytes[i] == 10 || bytes[i] == 13 || bytes[i] == 9) { i += 1 }
+            guard i > start else { throw MaskFileError.malformed("truncated PGM header") }
+            return String(decoding: bytes[start..<i], as: UTF8.self)
+        }
+        let magic = try token()
+        guard magic == "P2" || magic == "P5", let w = Int(try token()), let h = Int(try token()), let maxval = Int(try token()),
+              w > 0, h > 0, maxval > 0, maxval < 256 else { throw MaskFileError.malformed("bad PGM header (8-bit P2/P5 only)") }
+        var values: [Int] = []
+        if magic == "P5" {
+            i += 1
+            guard bytes.count - i >= w * h else { throw MaskFileError.malformed("truncated PGM data") }
+            values = bytes[i..<(i + w * h)].map { Int($0) }
+        } else {
+            for _ in 0..<(w * h) { guard let v = Int(try token()) else { throw MaskFileError.malformed("bad PGM value") }; values.append(v) }
+        }
+        let pixels = values.map { v -> UInt8 in v == 0 ? 0 : (v == maxval ? 1 : UInt8(clamping: v)) }
+        self.init(rows: h, columns: w, pixels: pixels)
+    }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Datasets
+import EngineModels
+import Foundation
+import HDF5Store
+import LatentSampling
+import NeuralNetworks
+import TensorEngine
+
+/// `latent-sampling experiment`: strategies × seeds × rounds on Fashion-MNIST.
+struct ExperimentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiment",
+        abstract: "Compare sampling strategies on Fashion-MNIST (VAE latent space, LeNet target) and write an HDF5 results file.",
+        discussion: """
+        A VAE is trained once on the unlabeled pool (and kept in the results file). Then, for each seed, \
+        every strategy grows a labeled set from the same random T(1) by J samples per round, training LeNet \
+        for E epochs per round and evaluating it on the test set. Running the same command again resumes an \
+        interrupted experiment from its last completed round.
+        """
+    )
+
+    @Option(help: "Folder with Fashion-MNIST's IDX files (raw or gzip).")
+    var dataDirectory = FashionMNIST.debianDirectory
+    @Option(help: "Comma-separated strategies: random, snn.")
+    var strategies = "random,snn"
+    @Option(help: "Number of seeds (0, 1, ...).")
+    var seeds = 3
+    @Option(help: "|T(1)|, the initial random training set.")
+    var initialSize = 100
+    @Option(name: .customLong("increment"), help: "J, samples added per round.")
+    var incrementSize = 100
+    @Option(help: "n, the number of rounds.")
+    var rounds = 10
+    @Option(help: "E, LeNet training epochs per round (warm start).")
+    var epochs = 10
+    @Option(help: "α, the latent step size.")
+    var alpha: Float = 0.5
+    @Option(help: "Latent dimension d of the VAE.")
+    var latent = 3
+    @Option(help: "VAE training epochs on the unlabeled pool.")
+    var vaeEpochs = 10
+    @Option(help: "Pool size (first images of the training split).")
+    var poolSize = 60_000
+    @Option(help: "Test-set size (first images of the test split).")
+    var testSize = 10_000
+    @Option(help: "LeNet mini-batch size.")
+    var batchSize = 32
+    @Option(help: "LeNet Adam learning rate.")
+    var learningRate: Float = 1e-3
+    @Option(help: "OpenBLAS threads.")
+    var threads = 2
+    @Option(help: "Results file (HDF5). An existing one with the same settings is resumed.")
+    var out = "Output/fashion-mnist-experiment.h5"
+    @Flag(help: "Start afresh even if the results file exists.")
+    var overwrite = false
+
+    func validate() throws {
+        guard seeds > 0, initialSize > 0, incrementSize > 0, rounds > 0, epochs > 0, latent > 0, vaeEpochs > 0,
+              threads > 0, batchSize > 0 else {
+            throw ValidationError("counts (--seeds, --initial-size, --increment, --rounds, --epochs, --latent, --vae-epochs, --threads, --batch-size) must be positive")
+        }
+        guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be finite and ≥ 0") }
+        for name in strategyNames where !["random", "snn"].contains(name) {
+            throw ValidationError("unknown strategy '\(name)': Fashion-MNIST supports random and snn (SI needs a labeling tool; see Examples/IVUSSI)")
+        }
+    }
+
+    var strategyNames: [String] { strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+
+    func run() async throws {
+        BLASThreads.set(threads)
+        let started = Date()
+        say("Loading Fashion-MNIST from \(dataDirectory) (pool \(poolSize), test \(testSize))")
+        let data = try FashionMNISTData.load(from: dataDirectory, poolSize: poolSize, testSize: testSize)
+
+        let (file, resumed) = try openResultsFile(at: out, overwrite: overwrite)
+        if resumed { say("Resuming \(out)") }
+        try recordConfiguration([
+            ("dataset", "fashion-mnist"), ("pool_size", "\(poolSize)"), ("test_size", "\(testSize)"),
+            ("latent_dimension", "\(latent)"), ("vae_epochs", "\(vaeEpochs)"), ("alpha", "\(alpha)"),
+            ("target", "lenet"), ("batch_size", "\(batchSize)"), ("learning_rate", "\(learningRate)"),
+        ], in: file)
+
+        let vae = VariationalAutoencoder(inputCount: 784, latentCount: latent, seed: 0)
+        if !file.contains("vae") {
+            say("Training the VAE (784-512-256-\(latent)) on \(poolSize) unlabeled images for \(vaeEpochs) epochs")
+        }
+        let vaeStart = Date()
+        let loaded = try VAETraining(epochs: vaeEpochs, batchSize: 128, learningRate: 1e-3).loadOrTrain(
+            vae, on: data.pool.samples, seed: 0, archivedAt: "vae", in: file) {
+            say(String(format: "  VAE epoch %d: negative ELBO %.2f (%.0f s)", $0, $1, Date().timeIntervalSince(vaeStart)))
+        }
+        if loaded { say("VAE loaded from \(out)") }
+        let codec = VAECodec(autoencoder: vae, sampleShape: FashionMNISTData.sampleShape)
+
+        var chosen: [any SamplingStrategy<SupervisedNetwork<Classification>>] = []
+        for name in strategyNames {
+            switch name {
+            case "random": chosen.append(RandomSampling(pool: data.pool))
+            default:
+                say("Embedding the pool, E(D)")
+                chosen.append(try NearestNeighborSampling<SupervisedNetwork<Classification>, VAECodec>(
+                    pool: data.pool, encoder: codec, generator: codec, alpha: alpha))
+            }
+        }
+        let experiment = Experiment(
+            schedule: TrainingSchedule(initialSize: initialSize, incrementSize: incrementSize,
+                                       epochsPerRound: epochs, maximumRounds: rounds),
+            seeds: (0..<seeds).map(UInt64.init), strategies: chosen, testSet: data.test,
+            sampleShape: FashionMNISTData.sampleShape, latentDimension: latent
+        ) { [batchSize, learningRate] in makeLeNetTarget(batchSize: batchSize, learningRate: learningRate) }
+
+        say("Running \(strategyNames.joined(separator: ", ")) × \(seeds) seeds × \(rounds) rounds")
+        let summary = try await experiment.run(in: file) { say($0) }
+        print("")
+        print(summary.table())
+        print(String(format: "\nWrote %@ in %.1f min.", out, Date().timeIntervalSince(started) / 60))
+    }
+}
+
+/// Prints a progress line at once.
+func say(_ line: String) {
+    print(line)
+    fflush(nil)  // all output streams; `stdout` itself is not concurrency-safe in Swift 6
+}

@@ -1,0 +1,177 @@
+import ArgumentParser
+import COpenBLAS
+import Foundation
+import HDF5Store
+import VasFEM
+
+/// `vasfem`: structural stress maps of vessel-wall masks by the finite-element method.
+@main
+struct VasFEMCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vasfem",
+        abstract: "Systolic stress maps of vessel-wall masks (incompressible Mooney–Rivlin, P2/P1 finite elements).",
+        subcommands: [Label.self, Bench.self])
+}
+
+/// Options shared by the subcommands: the physical setting and the mesh.
+struct PhysicsOptions: ParsableArguments {
+    @Option(help: "Pixel size in mm.")
+    var pixelSize = 0.15625
+    @Option(help: "Systolic (peak) blood pressure in mmHg.")
+    var systolic = 120.0
+    @Option(help: "Diastolic blood pressure in mmHg.")
+    var diastolic = 80.0
+    @Option(help: "Target element size in mm.")
+    var meshSize = VasFEMConfiguration().meshSize
+    @Option(help: "Target element size on the lumen border in mm.")
+    var lumenMeshSize = VasFEMConfiguration().lumenMeshSize
+    @Option(help: "Load steps from 0 to the diastolic pressure.")
+    var rampSteps = VasFEMConfiguration().rampSteps
+    @Option(help: "Load steps along the waveform from end-diastole to the systolic peak.")
+    var waveformSteps = VasFEMConfiguration().waveformSteps
+    @Option(help: "Pressure waveform table (time,shape CSV); default: the built-in template (Data/pressure-waveform.csv).")
+    var waveform: String?
+
+    func configuration() throws -> VasFEMConfiguration {
+        var c = VasFEMConfiguration()
+        c.pixelSize = pixelSize
+        c.systolicPressure = systolic
+        c.diastolicPressure = diastolic
+        c.meshSize = meshSize
+        c.lumenMeshSize = lumenMeshSize
+        c.rampSteps = rampSteps
+        c.waveformSteps = waveformSteps
+        guard pixelSize > 0, meshSize > 0, lumenMeshSize > 0, systolic >= diastolic, diastolic >= 0, rampSteps >= 1, waveformSteps >= 1 else {
+            throw ValidationError("need pixel size > 0, mesh sizes > 0, systolic ≥ diastolic ≥ 0 and at least one load step of each kind")
+        }
+        if let waveform { c.waveform = try PressureWaveform(csv: String(contentsOfFile: waveform, encoding: .utf8)) }
+        return c
+    }
+}
+
+/// A progress bar on standard error.
+final class ProgressBar: @unchecked Sendable {
+    let lock = NSLock()
+    func update(_ done: Int, of total: Int) {
+        lock.lock(); defer { lock.unlock() }
+        let width = 40
+        let filled = total == 0 ? width : width * done / total
+        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+        FileHandle.standardError.write("\r[\(bar)] \(done)/\(total)".data(using: .utf8)!)
+        if done == total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
+    }
+}
+
+extension VasFEMCommand {
+    struct Label: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Label masks: an HDF5 file (dataset `masks`, N×64×64 uint8) or one mask as PNG (.png), a text grid (.txt, lines of 0/1) or PGM (.pgm).")
+
+        @Argument(help: "Input masks (.h5) or a single mask (.png, .txt, .pgm).")
+        var input: String
+        @Option(help: "Output: .h5 for HDF5 input; for a single mask a CSV grid of the max principal stress (kPa).")
+        var out: String?
+        @OptionGroup var physics: PhysicsOptions
+        @Option(help: "Masks solved in parallel.")
+        var jobs = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Single mask only: write the gmsh mesh here (.msh).")
+        var meshOut: String?
+
+        func run() async throws {
+            openblas_set_num_threads(1)
+            let configuration = try physics.configuration()
+            if input.lowercased().hasSuffix(".h5") || input.lowercased().hasSuffix(".hdf5") {
+                guard let out else { throw ValidationError("--out OUT.h5 is required with HDF5 input") }
+                let bar = ProgressBar()
+                let labeler = StressLabeler(configuration: configuration, maximumConcurrentMasks: jobs)
+                let s = try await labeler.labelHDF5(input: input, output: out) { bar.update($0, of: $1) }
+                let n = Double(max(s.masks, 1))
+                print(String(format: "labeled %d masks (%d solved, %d failed) in %.2f s: %.1f ms per mask (wall clock, %d jobs), %.1f ms per mask on one core",
+                             s.masks, s.solved, s.masks - s.solved, s.seconds, s.seconds * 1000 / n, jobs, s.maskSeconds * 1000 / n))
+                return
+            }
+            let mask = try WallMask(contentsOfFile: input)
+            let map = try StressLabeler.stressMap(for: mask, configuration: configuration, meshExportPath: meshOut)
+            if let out {
+                var text = ""
+                for r in 0..<map.rows {
+                    text += (0..<map.columns).map { String(format: "%.4f", map.maximumPrincipalStress[r * map.columns + $0]) }
+                        .joined(separator: ",") + "\n"
+                }
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+            }
+            let peak = map.maximumPrincipalStress.max() ?? 0
+            print(String(format: "solved: %d unknowns, %d triangles, %d Newton iterations; peak max principal stress %.3f kPa, peak von Mises %.3f kPa; %.1f ms",
+                         map.unknowns, map.triangles, map.newtonIterations, peak, map.vonMisesStress.max() ?? 0, map.times.total * 1000))
+        }
+    }
+
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Label a fixed set of synthetic masks and verify against the exact thick-walled tube; prints JSON lines.")
+
+        @OptionGroup var physics: PhysicsOptions
+        @Option(help: "Mesh sizes (mm) for the tube verification, comma-separated; each runs uniform and graded.")
+        var tubeMeshSizes = "0.4,0.2,0.1"
+        @Option(help: "Lumen mesh size as a fraction of the mesh size in the tube runs (default: as --lumen-mesh-size / --mesh-size).")
+        var lumenFactor: Double?
+        @Option(help: "Masks solved in parallel for the batch timing line.")
+        var jobs = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Only write the benchmark masks to this HDF5 file (dataset `masks`, attribute `names`) and stop.")
+        var writeMasks: String?
+
+        func run() async throws {
+            openblas_set_num_threads(1)
+            let configuration = try physics.configuration()
+            if let writeMasks {
+                let set = SyntheticMasks.benchmarkSet
+                let file = try HDF5File(path: writeMasks, mode: .truncate)
+                let masks = try file.createDataset("masks", values: set.flatMap(\.mask.pixels), shape: [set.count, 64, 64])
+                try masks.setAttribute("names", set.map(\.name))
+                return
+            }
+            // 1. Exact tube verification (uniform and graded meshes).
+            let factor = lumenFactor ?? configuration.lumenMeshSize / configuration.meshSize
+            for (factor, h) in [1, factor].flatMap({ f in tubeMeshSizes.split(separator: ",").compactMap { Double($0) }.map { (f, $0) } }) {
+                let result = try TubeVerification.run(meshSize: h, material: configuration.material,
+                                                      pressure: configuration.systolicPressure * kilopascalsPerMillimeterOfMercury,
+                                                      lumenMeshSize: h * factor)
+                print(json([("bench", "\"tube\""), ("mesh_size_mm", "\(h)"), ("lumen_mesh_size_mm", fmt(h * factor)), ("unknowns", "\(result.unknowns)"),
+                            ("hoop_error", fmt(result.hoopError)), ("radial_error", fmt(result.radialError)),
+                            ("von_mises_error", fmt(result.vonMisesError)),
+                            ("newton_iterations", "\(result.newtonIterations)"),
+                            ("factorizations", "\(result.analysis.solution.factorizations)"), ("ms", fmt(result.seconds * 1000))]))
+            }
+            // 2. Masks one at a time (single core), by stage.
+            let set = SyntheticMasks.benchmarkSet
+            for (name, mask) in set {
+                do {
+                    let map = try StressLabeler.stressMap(for: mask, configuration: configuration)
+                    let t = map.times
+                    print(json([("bench", "\"mask\""), ("name", "\"\(name)\""), ("unknowns", "\(map.unknowns)"),
+                                ("triangles", "\(map.triangles)"), ("bandwidth", "\(map.bandwidth)"),
+                                ("newton_iterations", "\(map.newtonIterations)"), ("factorizations", "\(map.factorizations)"),
+                                ("meshing_ms", fmt(t.meshing * 1000)), ("assembly_ms", fmt(t.assembly * 1000)),
+                                ("solve_ms", fmt(t.linearSolve * 1000)), ("rasterization_ms", fmt(t.rasterization * 1000)),
+                                ("total_ms", fmt(t.total * 1000)),
+                                ("peak_stress_kpa", fmt(Double(map.maximumPrincipalStress.max() ?? 0)))]))
+                } catch {
+                    print(json([("bench", "\"mask\""), ("name", "\"\(name)\""), ("error", "\"\(error)\"")]))
+                }
+            }
+            // 3. The whole set as one parallel batch through the LabelingTool interface.
+            let labeler = StressLabeler(configuration: configuration, maximumConcurrentMasks: jobs)
+            let start = Date()
+            let outcomes = try await labeler.label(set.map(\.mask))
+            let seconds = Date().timeIntervalSince(start)
+            print(json([("bench", "\"batch\""), ("masks", "\(set.count)"), ("jobs", "\(jobs)"),
+                        ("solved", "\(outcomes.filter { $0.label != nil }.count)"),
+                        ("wall_ms_per_mask", fmt(seconds * 1000 / Double(set.count)))]))
+        }
+
+        func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
+        func json(_ fields: [(String, String)]) -> String {
+            "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+        }
+    }
+}
