@@ -100,13 +100,23 @@ public func binaryCrossEntropy(logits: Variable, targets: Tensor, reduction: Los
     var total = 0.0
     logits.value.scalars.withUnsafeBufferPointer { x in
         targets.scalars.withUnsafeBufferPointer { t in
-            var partial: Float = 0
-            for i in 0..<count {
-                let xi = x[i]
-                partial += Swift.max(xi, 0) - xi * t[i] + log1pf(expf(-abs(xi)))
-                if i & 4095 == 4095 { total += Double(partial); partial = 0 }
+            let (xp, tp) = (x.baseAddress!, t.baseAddress!)
+            // log1p/exp dominate: blocks of 4,096 terms are summed on the engine's threads
+            // (fixed blocks, so the result does not depend on the thread count).
+            let blocks = (count + 4095) / 4096
+            var partials = [Double](repeating: 0, count: blocks)
+            partials.withUnsafeMutableBufferPointer { pp in
+                let out = pp.baseAddress!
+                concurrentBlocks(blocks, costPerBlock: 4096 * 16) { block in  // log1p+exp ≈ 16 operations
+                    var partial: Float = 0
+                    for i in block * 4096..<Swift.min(count, (block + 1) * 4096) {
+                        let xi = xp[i]
+                        partial += Swift.max(xi, 0) - xi * tp[i] + log1pf(expf(-abs(xi)))
+                    }
+                    out[block] = Double(partial)
+                }
             }
-            total += Double(partial)
+            for p in partials { total += p }
         }
     }
     let scale: Float = reduction == .mean ? 1 / Float(count) : 1

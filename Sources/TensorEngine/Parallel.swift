@@ -95,3 +95,12 @@ func blockedSumAndDot(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, coun
 public func parallelElementRanges(_ count: Int, _ body: (Range<Int>) -> Void) {
     parallelRanges(count, costPerItem: 1) { body($0) }
 }
+
+/// Runs `body(block)` for every block in `0..<blocks`, spread over the engine's threads
+/// when `blocks · costPerBlock` (≈ element operations) makes it worthwhile. Blocks must
+/// write disjoint memory.
+public func concurrentBlocks(_ blocks: Int, costPerBlock: Int, _ body: (Int) -> Void) {
+    parallelRanges(blocks, costPerItem: costPerBlock) { range in
+        for block in range { body(block) }
+    }
+}
