@@ -23,6 +23,11 @@ public enum BLASThreads {
     /// Sets the number of threads (clamped to at least 1): OpenBLAS's thread count and the
     /// engine's own budget for its parallel loops.
     public static func set(_ count: Int) {
+        _ = applyConfigured  // the environment's default first, so that it cannot override this call later
+        apply(count)
+    }
+
+    private static func apply(_ count: Int) {
         let n = Swift.max(1, count)
         budget.store(n, ordering: .relaxed)
         openblas_set_num_threads(Int32(n))
@@ -60,7 +65,7 @@ public enum BLASThreads {
 
     /// Applies ``configuredCount`` once per process (thread-safe: a Swift `static let`
     /// initializer runs exactly once).
-    static let applyConfigured: Void = { set(configuredCount) }()
+    static let applyConfigured: Void = { apply(configuredCount) }()
 }
 
 /// Row-major single-precision matrix product through `cblas_sgemm`:

@@ -140,6 +140,7 @@ struct TensorTests {
     }
 
     @Test func blasThreadCountCanBeSet() {
+        // An explicit count wins over the environment's default, even as the first call.
         BLASThreads.set(1)
         #expect(BLASThreads.current == 1)
         BLASThreads.set(2)
