@@ -142,7 +142,7 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
 
 /// A `[Float]` of `count` elements whose contents are unspecified: for buffers that the
 /// caller overwrites completely (saves the zero-fill pass of `[Float](repeating:count:)`).
-@inlinable @usableFromInline
+@inlinable
 func uninitializedFloats(_ count: Int) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
