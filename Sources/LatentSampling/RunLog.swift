@@ -135,10 +135,11 @@ public final class RunLog {
         let lastRound = finished ? completed : completed + 1
 
         var rounds: [RoundRecord] = []
+        let roundColumns = ["round", "training_set_size", "failures", "metric", "training_seconds", "sampling_seconds"]
+        for name in roundColumns where group.contains("rounds/\(name)") {
+            try group.dataset("rounds/\(name)").truncate(toRows: completed)
+        }
         if completed > 0 {
-            for name in ["round", "training_set_size", "failures", "metric", "training_seconds", "sampling_seconds"] {
-                try group.dataset("rounds/\(name)").truncate(toRows: completed)
-            }
             let number = try group.dataset("rounds/round").read(as: Int64.self)
             let size = try group.dataset("rounds/training_set_size").read(as: Int64.self)
             let failures = try group.dataset("rounds/failures").read(as: Int64.self)
