@@ -156,6 +156,31 @@ func scatterChannelMajor(_ src: UnsafePointer<Float>, batch: Int, channels: Int,
 
 /// Adds `bias[c]` to every element of channel `c` of an [N, C, P] array.
 @inline(__always)
+/// y = W ⋆ x by im2col and `cblas_sgemm`, `chunk` samples per product: each chunk of x
+/// (NCHW, geometry `g`) is unfolded into `columns` ([k, chunk·Ho·Wo], k = C_in·kh·kw), multiplied
+/// by the [C_out, k] weights, and the [C_out, chunk·Ho·Wo] product is scattered into NCHW `y`
+/// through `staging` (needed only when chunk > 1; a chunk of one is written in place).
+func im2colConvolution(
+    _ x: UnsafePointer<Float>, batch n: Int, geometry g: ConvolutionGeometry, weights w: UnsafePointer<Float>,
+    outputChannels cOut: Int, chunk: Int, columns col: UnsafeMutablePointer<Float>,
+    staging tmp: UnsafeMutablePointer<Float>?, into y: UnsafeMutablePointer<Float>
+) {
+    let inPlane = g.channels * g.height * g.width, outPlane = g.outputHeight * g.outputWidth, k = g.patchSize
+    var n0 = 0
+    while n0 < n {
+        let nb = Swift.min(chunk, n - n0)
+        let columns = nb * outPlane
+        im2col(x + n0 * inPlane, batch: nb, g, col)
+        let out = nb == 1 ? y + n0 * cOut * outPlane : tmp!
+        sgemm(transposeA: false, transposeB: false, m: cOut, n: columns, k: k,
+              a: w, lda: k, b: col, ldb: columns, c: out, ldc: columns)
+        if nb > 1 {
+            scatterChannelMajor(tmp!, batch: nb, channels: cOut, plane: outPlane, y + n0 * cOut * outPlane)
+        }
+        n0 += nb
+    }
+}
+
 func addChannelBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, batch: Int, channels: Int, plane: Int) {
     parallelRanges(batch, costPerItem: channels * plane) { samples in
     for b in samples {
@@ -224,22 +249,12 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     xv.scalars.withUnsafeBufferPointer { xp in
         wv.scalars.withUnsafeBufferPointer { wp in
             y.withUnsafeMutableBufferPointer { yp in
-                col.withUnsafeMutableBufferPointer { cp in
-                    tmp.withUnsafeMutableBufferPointer { tp in
-                        var n0 = shifted ? n : 0
-                        while n0 < n {
-                            let nb = Swift.min(chunk, n - n0)
-                            let columns = nb * howo
-                            im2col(xp.baseAddress! + n0 * inPlane, batch: nb, g, cp.baseAddress!)
-                            let out = nb == 1 ? yp.baseAddress! + n0 * cOut * howo : tp.baseAddress!
-                            sgemm(transposeA: false, transposeB: false, m: cOut, n: columns, k: k,
-                                  a: wp.baseAddress!, lda: k, b: cp.baseAddress!, ldb: columns,
-                                  c: out, ldc: columns)
-                            if nb > 1 {
-                                scatterChannelMajor(tp.baseAddress!, batch: nb, channels: cOut, plane: howo,
-                                                    yp.baseAddress! + n0 * cOut * howo)
-                            }
-                            n0 += nb
+                if !shifted {
+                    col.withUnsafeMutableBufferPointer { cp in
+                        tmp.withUnsafeMutableBufferPointer { tp in
+                            im2colConvolution(xp.baseAddress!, batch: n, geometry: g, weights: wp.baseAddress!,
+                                              outputChannels: cOut, chunk: chunk, columns: cp.baseAddress!,
+                                              staging: tp.baseAddress, into: yp.baseAddress!)
                         }
                     }
                 }
@@ -385,21 +400,9 @@ func convolutionInputGradientByFlippedKernel(_ dy: Tensor, weight: Tensor, geome
             col.withUnsafeMutableBufferPointer { cp in
                 tmp.withUnsafeMutableBufferPointer { tp in
                     dx.withUnsafeMutableBufferPointer { dxp in
-                        var n0 = 0
-                        while n0 < n {
-                            let nb = Swift.min(chunk, n - n0)
-                            let columns = nb * hw
-                            im2col(gp.baseAddress! + n0 * cOut * ho * wo, batch: nb, g2, cp.baseAddress!)
-                            let out = nb == 1 ? dxp.baseAddress! + n0 * cIn * hw : tp.baseAddress!
-                            sgemm(transposeA: false, transposeB: false, m: cIn, n: columns, k: patch,
-                                  a: wp.baseAddress!, lda: patch, b: cp.baseAddress!, ldb: columns,
-                                  c: out, ldc: columns)
-                            if nb > 1 {
-                                scatterChannelMajor(tp.baseAddress!, batch: nb, channels: cIn, plane: hw,
-                                                    dxp.baseAddress! + n0 * cIn * hw)
-                            }
-                            n0 += nb
-                        }
+                        im2colConvolution(gp.baseAddress!, batch: n, geometry: g2, weights: wp.baseAddress!,
+                                          outputChannels: cIn, chunk: chunk, columns: cp.baseAddress!,
+                                          staging: tp.baseAddress, into: dxp.baseAddress!)
                     }
                 }
             }
