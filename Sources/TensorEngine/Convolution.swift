@@ -206,7 +206,11 @@ func channelSums(_ g: Tensor, batch: Int, channels: Int, plane: Int) -> Tensor {
     return Tensor(shape: [channels], scalars: out.map { Float($0) })
 }
 
-/// 2-D convolution (cross-correlation) of NCHW images, through im2col and `cblas_sgemm`.
+/// 2-D convolution (cross-correlation) of NCHW images.
+///
+/// Stride 1 with padding p ≤ k − 1 runs as k² matrix products over shifted views of the
+/// zero-padded input (see `ShiftedLayout`), with no im2col copy; other strides and
+/// paddings unfold patches with im2col and multiply with `cblas_sgemm`.
 ///
 /// - Parameters:
 ///   - x: images [N, C_in, H, W].
@@ -227,35 +231,38 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     precondition(g.outputHeight >= 1 && g.outputWidth >= 1,
                  "conv2d: kernel \(weight.shape[2])×\(weight.shape[3]) with padding \(padding) does not fit input \(x.shape)")
     if let bias { precondition(bias.shape == [cOut], "conv2d: bias \(bias.shape) must be [\(cOut)]") }
-    let ho = g.outputHeight, wo = g.outputWidth, howo = ho * wo, k = g.patchSize
-    let inPlane = g.channels * g.height * g.width
-    let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, k * howo)))
+    let ho = g.outputHeight, wo = g.outputWidth, howo = ho * wo
     let xv = x.value, wv = weight.value
-    let shifted = ShiftedGeometry.applies(g)
-    var y = uninitializedFloats(n * cOut * howo)
-    var col = uninitializedFloats(shifted ? 0 : chunk * k * howo)
-    var tmp = uninitializedFloats(chunk > 1 && !shifted ? chunk * cOut * howo : 0)
-    if shifted {
-        let taps = weightsByTap(wv, flipped: false)
-        xv.scalars.withUnsafeBufferPointer { xp in
-            taps.withUnsafeBufferPointer { tp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    shiftedConvolution(xp.baseAddress!, batch: n, geometry: ShiftedGeometry(g), taps: tp.baseAddress!,
-                                       outputChannels: cOut, into: yp.baseAddress!)
-                }
+    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    func biasGradient(_ dy: Tensor) -> Tensor? {
+        guard let bias, bias.requiresGradient else { return nil }
+        return channelSums(dy, batch: n, channels: cOut, plane: howo)
+    }
+    if stride == 1 && padding <= Swift.min(g.kernelHeight, g.kernelWidth) - 1 {
+        let y = shiftedConvolution(xv, weight: wv, bias: bias?.value, padding: padding)
+        return Variable.result(Tensor(shape: [n, cOut, ho, wo], scalars: y), inputs: inputs) {
+            { dy in
+                let (dx, dw) = shiftedConvolutionGradients(dy, input: xv, weight: wv, padding: padding,
+                                                           needInput: x.requiresGradient, needWeight: weight.requiresGradient)
+                return [x.requiresGradient ? Tensor(shape: xv.shape, scalars: dx) : nil,
+                        weight.requiresGradient ? Tensor(shape: wv.shape, scalars: dw) : nil,
+                        biasGradient(dy)]
             }
         }
     }
+    let k = g.patchSize, inPlane = g.channels * g.height * g.width
+    let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, k * howo)))
+    var y = uninitializedFloats(n * cOut * howo)
+    var col = uninitializedFloats(chunk * k * howo)
+    var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
     xv.scalars.withUnsafeBufferPointer { xp in
         wv.scalars.withUnsafeBufferPointer { wp in
             y.withUnsafeMutableBufferPointer { yp in
-                if !shifted {
-                    col.withUnsafeMutableBufferPointer { cp in
-                        tmp.withUnsafeMutableBufferPointer { tp in
-                            im2colConvolution(xp.baseAddress!, batch: n, geometry: g, weights: wp.baseAddress!,
-                                              outputChannels: cOut, chunk: chunk, columns: cp.baseAddress!,
-                                              staging: tp.baseAddress, into: yp.baseAddress!)
-                        }
+                col.withUnsafeMutableBufferPointer { cp in
+                    tmp.withUnsafeMutableBufferPointer { tp in
+                        im2colConvolution(xp.baseAddress!, batch: n, geometry: g, weights: wp.baseAddress!,
+                                          outputChannels: cOut, chunk: chunk, columns: cp.baseAddress!,
+                                          staging: tp.baseAddress, into: yp.baseAddress!)
                     }
                 }
                 if let bv = bias?.value {
@@ -268,23 +275,15 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     }
     // When the whole batch was unfolded at once, keep the columns for ∂L/∂W (saves one
     // im2col in the backward pass, at the cost of holding them until then).
-    let savedColumns = !shifted && chunk >= n && weight.requiresGradient && GradientRecording.isEnabled ? col : []
+    let savedColumns = chunk >= n && weight.requiresGradient && GradientRecording.isEnabled ? col : []
     col = []
     let value = Tensor(shape: [n, cOut, ho, wo], scalars: y)
-    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
     return Variable.result(value, inputs: inputs) {
         { dy in
-            var grads: [Tensor?] = [nil, nil, nil]
             let needX = x.requiresGradient, needW = weight.requiresGradient
-            // Stride-1 square kernels take ∂L/∂x as a convolution with the flipped kernel when
-            // its im2col (C_out·k²·H·W values) is not much larger than the scatter-add route's
-            // (C_in·k²·Ho·Wo values, each read and written back by col2im).
-            let flippedPath = stride == 1 && g.kernelHeight == g.kernelWidth && padding <= g.kernelHeight - 1
-                && cOut * g.height * g.width <= 2 * g.channels * howo
-            let im2colW = needW && !shifted
-            var dx = [Float](repeating: 0, count: needX && !flippedPath ? n * inPlane : 0)
-            var dw = [Float](repeating: 0, count: im2colW ? cOut * k : 0)
-            var col = uninitializedFloats((im2colW && savedColumns.isEmpty) || (needX && !flippedPath) ? chunk * k * howo : 0)
+            var dx = [Float](repeating: 0, count: needX ? n * inPlane : 0)
+            var dw = [Float](repeating: 0, count: needW ? cOut * k : 0)
+            var col = uninitializedFloats((needW && savedColumns.isEmpty) || needX ? chunk * k * howo : 0)
             var tmp = uninitializedFloats(chunk > 1 ? chunk * cOut * howo : 0)
             dy.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { xp in
@@ -293,7 +292,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                             tmp.withUnsafeMutableBufferPointer { tp in
                                 dx.withUnsafeMutableBufferPointer { dxp in
                                     dw.withUnsafeMutableBufferPointer { dwp in
-                                        var n0 = im2colW || (needX && !flippedPath) ? 0 : n
+                                        var n0 = needW || needX ? 0 : n
                                         while n0 < n {
                                             let nb = Swift.min(chunk, n - n0)
                                             let columns = nb * howo
@@ -305,7 +304,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                                                                    channels: cOut, plane: howo, tp.baseAddress!)
                                                 dyCol = UnsafePointer(tp.baseAddress!)
                                             }
-                                            if im2colW {  // dW += dY · colᵀ
+                                            if needW {  // dW += dY · colᵀ
                                                 savedColumns.withUnsafeBufferPointer { saved in
                                                     let columnsOfX: UnsafePointer<Float>
                                                     if saved.isEmpty {
@@ -319,7 +318,7 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                                                           beta: 1, c: dwp.baseAddress!, ldc: k)
                                                 }
                                             }
-                                            if needX && !flippedPath {  // dcol = Wᵀ · dY, folded back into dX
+                                            if needX {  // dcol = Wᵀ · dY, folded back into dX
                                                 sgemm(transposeA: true, transposeB: false, m: k, n: columns, k: cOut,
                                                       a: wp.baseAddress!, lda: k, b: dyCol, ldb: columns,
                                                       c: cp.baseAddress!, ldc: columns)
@@ -334,85 +333,19 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
                     }
                 }
             }
-            if needX && flippedPath {
-                dx = convolutionInputGradientByFlippedKernel(dy, weight: wv, geometry: g)
-            }
-            if needW && shifted {
-                xv.scalars.withUnsafeBufferPointer { xp in
-                    dy.scalars.withUnsafeBufferPointer { gp in
-                        dw = shiftedConvolutionWeightGradient(xp.baseAddress!, gp.baseAddress!, batch: n,
-                                                              geometry: ShiftedGeometry(g), outputChannels: cOut)
-                    }
-                }
-            }
-            if needX { grads[0] = Tensor(shape: xv.shape, scalars: dx) }
-            if needW { grads[1] = Tensor(shape: wv.shape, scalars: dw) }
-            if let bias, bias.requiresGradient {
-                grads[2] = channelSums(dy, batch: n, channels: cOut, plane: howo)
-            }
-            return grads
+            return [needX ? Tensor(shape: xv.shape, scalars: dx) : nil,
+                    needW ? Tensor(shape: wv.shape, scalars: dw) : nil,
+                    biasGradient(dy)]
         }
     }
-}
-
-/// ∂L/∂x of a stride-1 convolution with a square kernel, computed as a *forward*
-/// convolution of ∂L/∂y with the spatially flipped, channel-transposed kernel and padding
-/// k − 1 − p. Compared with Wᵀ·∂L/∂y followed by col2im, this replaces the col2im
-/// scatter-add (a read-modify-write over k² copies of the input) by an im2col gather and
-/// lets `sgemm` write the (k² times smaller) result directly.
-func convolutionInputGradientByFlippedKernel(_ dy: Tensor, weight: Tensor, geometry g: ConvolutionGeometry) -> [Float] {
-    let n = dy.shape[0], cOut = dy.shape[1], ho = dy.shape[2], wo = dy.shape[3]
-    let cIn = g.channels, kk = g.kernelHeight * g.kernelWidth, k = g.kernelHeight
-    // W'[ci, co, i, j] = W[co, ci, k−1−i, k−1−j], stored as a [C_in, C_out·k·k] matrix.
-    var flipped = uninitializedFloats(cIn * cOut * kk)
-    weight.scalars.withUnsafeBufferPointer { w in
-        for co in 0..<cOut {
-            for ci in 0..<cIn {
-                for t in 0..<kk {
-                    flipped[(ci * cOut + co) * kk + (kk - 1 - t)] = w[(co * cIn + ci) * kk + t]
-                }
-            }
-        }
-    }
-    let g2 = ConvolutionGeometry(channels: cOut, height: ho, width: wo, kernelHeight: k, kernelWidth: k,
-                                 stride: 1, padding: k - 1 - g.padding)
-    let hw = g.height * g.width, patch = g2.patchSize
-    precondition(g2.outputHeight == g.height && g2.outputWidth == g.width, "conv2d: inconsistent flipped geometry")
-    if ShiftedGeometry.applies(g2) {
-        let taps = weightsByTap(weight, flipped: true)
-        var dx = uninitializedFloats(n * cIn * hw)
-        dy.scalars.withUnsafeBufferPointer { gp in
-            taps.withUnsafeBufferPointer { tp in
-                dx.withUnsafeMutableBufferPointer { dxp in
-                    shiftedConvolution(gp.baseAddress!, batch: n, geometry: ShiftedGeometry(g2), taps: tp.baseAddress!,
-                                       outputChannels: cIn, into: dxp.baseAddress!)
-                }
-            }
-        }
-        return dx
-    }
-    let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, patch * hw)))
-    var dx = uninitializedFloats(n * cIn * hw)
-    var col = uninitializedFloats(chunk * patch * hw)
-    var tmp = uninitializedFloats(chunk > 1 ? chunk * cIn * hw : 0)
-    dy.scalars.withUnsafeBufferPointer { gp in
-        flipped.withUnsafeBufferPointer { wp in
-            col.withUnsafeMutableBufferPointer { cp in
-                tmp.withUnsafeMutableBufferPointer { tp in
-                    dx.withUnsafeMutableBufferPointer { dxp in
-                        im2colConvolution(gp.baseAddress!, batch: n, geometry: g2, weights: wp.baseAddress!,
-                                          outputChannels: cIn, chunk: chunk, columns: cp.baseAddress!,
-                                          staging: tp.baseAddress, into: dxp.baseAddress!)
-                    }
-                }
-            }
-        }
-    }
-    return dx
 }
 
 /// 2-D transposed convolution ("deconvolution", the adjoint of ``conv2d(_:weight:bias:stride:padding:)``
 /// with respect to its input), PyTorch's `ConvTranspose2d`.
+///
+/// Computed by phases: for stride s the output splits into s² interleaved sub-grids, each a
+/// stride-1 convolution of the input with ⌈k/s⌉² taps of the kernel (see `TransposedPhases`),
+/// so no column matrix is scattered back.
 ///
 /// - Parameters:
 ///   - x: images [N, C_in, H, W].
@@ -435,108 +368,31 @@ public func convTranspose2d(
     let wo = (w - 1) * stride - 2 * padding + kw + outputPadding
     precondition(ho >= 1 && wo >= 1, "convTranspose2d: output would be empty for input \(x.shape)")
     if let bias { precondition(bias.shape == [cOut], "convTranspose2d: bias \(bias.shape) must be [\(cOut)]") }
-    // The geometry of the convolution that maps the output back onto the input.
-    let g = ConvolutionGeometry(channels: cOut, height: ho, width: wo, kernelHeight: kh, kernelWidth: kw,
-                                stride: stride, padding: padding)
-    precondition(g.outputHeight == h && g.outputWidth == w, "convTranspose2d: inconsistent geometry")
-    let hw = h * w, k = g.patchSize, outPlane = cOut * ho * wo
-    let chunk = Swift.max(1, Swift.min(n, im2colBudget / Swift.max(1, k * hw)))
+    let phases = TransposedPhases(inputChannels: cIn, outputChannels: cOut, height: h, width: w,
+                                  kernelHeight: kh, kernelWidth: kw, stride: stride, padding: padding,
+                                  outputHeight: ho, outputWidth: wo)
     let xv = x.value, wv = weight.value
-    var y = [Float](repeating: 0, count: n * outPlane)
-    var col = uninitializedFloats(chunk * k * hw)
-    var tmp = uninitializedFloats(chunk > 1 ? chunk * cIn * hw : 0)
-    xv.scalars.withUnsafeBufferPointer { xp in
-        wv.scalars.withUnsafeBufferPointer { wp in
-            y.withUnsafeMutableBufferPointer { yp in
-                col.withUnsafeMutableBufferPointer { cp in
-                    tmp.withUnsafeMutableBufferPointer { tp in
-                        var n0 = 0
-                        while n0 < n {
-                            let nb = Swift.min(chunk, n - n0)
-                            let columns = nb * hw
-                            let xCol: UnsafePointer<Float>
-                            if nb == 1 {
-                                xCol = xp.baseAddress! + n0 * cIn * hw
-                            } else {
-                                gatherChannelMajor(xp.baseAddress! + n0 * cIn * hw, batch: nb, channels: cIn,
-                                                   plane: hw, tp.baseAddress!)
-                                xCol = UnsafePointer(tp.baseAddress!)
-                            }
-                            sgemm(transposeA: true, transposeB: false, m: k, n: columns, k: cIn,
-                                  a: wp.baseAddress!, lda: k, b: xCol, ldb: columns, c: cp.baseAddress!, ldc: columns)
-                            col2im(cp.baseAddress!, batch: nb, g, yp.baseAddress! + n0 * outPlane)
-                            n0 += nb
-                        }
-                    }
-                }
-                if let bv = bias?.value {
-                    bv.scalars.withUnsafeBufferPointer { bp in
-                        addChannelBias(yp.baseAddress!, bp.baseAddress!, batch: n, channels: cOut, plane: ho * wo)
-                    }
-                }
+    var y = phasedTransposedConvolution(xv, weight: wv, phases: phases)
+    if let bv = bias?.value {
+        y.withUnsafeMutableBufferPointer { yp in
+            bv.scalars.withUnsafeBufferPointer { bp in
+                addChannelBias(yp.baseAddress!, bp.baseAddress!, batch: n, channels: cOut, plane: ho * wo)
             }
         }
     }
-    let value = Tensor(shape: [n, cOut, ho, wo], scalars: y)
     let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Variable.result(value, inputs: inputs) {
+    return Variable.result(Tensor(shape: [n, cOut, ho, wo], scalars: y), inputs: inputs) {
         { dy in
-            var grads: [Tensor?] = [nil, nil, nil]
             let needX = x.requiresGradient, needW = weight.requiresGradient
-            var dx = uninitializedFloats(needX ? n * cIn * hw : 0)
-            var dw = [Float](repeating: 0, count: needW ? cIn * k : 0)
-            var col = uninitializedFloats(chunk * k * hw)
-            var tmp = uninitializedFloats(chunk > 1 ? chunk * cIn * hw : 0)
-            dy.scalars.withUnsafeBufferPointer { gp in
-                xv.scalars.withUnsafeBufferPointer { xp in
-                    wv.scalars.withUnsafeBufferPointer { wp in
-                        col.withUnsafeMutableBufferPointer { cp in
-                            tmp.withUnsafeMutableBufferPointer { tp in
-                                dx.withUnsafeMutableBufferPointer { dxp in
-                                    dw.withUnsafeMutableBufferPointer { dwp in
-                                        var n0 = 0
-                                        while n0 < n {
-                                            let nb = Swift.min(chunk, n - n0)
-                                            let columns = nb * hw
-                                            im2col(gp.baseAddress! + n0 * outPlane, batch: nb, g, cp.baseAddress!)
-                                            if needX {  // dX = W · im2col(dY)
-                                                let out = nb == 1 ? dxp.baseAddress! + n0 * cIn * hw : tp.baseAddress!
-                                                sgemm(transposeA: false, transposeB: false, m: cIn, n: columns, k: k,
-                                                      a: wp.baseAddress!, lda: k, b: cp.baseAddress!, ldb: columns,
-                                                      c: out, ldc: columns)
-                                                if nb > 1 {
-                                                    scatterChannelMajor(tp.baseAddress!, batch: nb, channels: cIn, plane: hw,
-                                                                        dxp.baseAddress! + n0 * cIn * hw)
-                                                }
-                                            }
-                                            if needW {  // dW += X · im2col(dY)ᵀ
-                                                let xCol: UnsafePointer<Float>
-                                                if nb == 1 {
-                                                    xCol = xp.baseAddress! + n0 * cIn * hw
-                                                } else {
-                                                    gatherChannelMajor(xp.baseAddress! + n0 * cIn * hw, batch: nb,
-                                                                       channels: cIn, plane: hw, tp.baseAddress!)
-                                                    xCol = UnsafePointer(tp.baseAddress!)
-                                                }
-                                                sgemm(transposeA: false, transposeB: true, m: cIn, n: k, k: columns,
-                                                      a: xCol, lda: columns, b: cp.baseAddress!, ldb: columns,
-                                                      beta: 1, c: dwp.baseAddress!, ldc: k)
-                                            }
-                                            n0 += nb
-                                        }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            if needX { grads[0] = Tensor(shape: xv.shape, scalars: dx) }
-            if needW { grads[1] = Tensor(shape: wv.shape, scalars: dw) }
+            let (dx, dw) = phasedTransposedConvolutionGradients(dy, input: xv, weight: wv, phases: phases,
+                                                                needInput: needX, needWeight: needW)
+            var biasGradient: Tensor?
             if let bias, bias.requiresGradient {
-                grads[2] = channelSums(dy, batch: n, channels: cOut, plane: ho * wo)
+                biasGradient = channelSums(dy, batch: n, channels: cOut, plane: ho * wo)
             }
-            return grads
+            return [needX ? Tensor(shape: xv.shape, scalars: dx) : nil,
+                    needW ? Tensor(shape: wv.shape, scalars: dw) : nil,
+                    biasGradient]
         }
     }
 }
