@@ -52,26 +52,18 @@ public func batchNorm(
             invStd[ch] = 1 / (runningVariance.value.scalars[ch] + epsilon).squareRoot()
         }
     }
-    var xhat = uninitializedFloats(xv.count)
+    // y = a·x + b per channel, a = γ/σ, b = β − μ·a. x̂ = (x − μ)/σ is not stored: the
+    // backward pass recomputes it from x (kept alive by the graph anyway).
     var y = uninitializedFloats(xv.count)
     xv.scalars.withUnsafeBufferPointer { xp in
-        gamma.value.scalars.withUnsafeBufferPointer { gp in
-            beta.value.scalars.withUnsafeBufferPointer { bp in
-                xhat.withUnsafeMutableBufferPointer { hp in
-                    y.withUnsafeMutableBufferPointer { yp in
-                        parallelRanges(c, costPerItem: m) { channels in
-                        for ch in channels {
-                            for b in 0..<n {
-                                let o = (b * c + ch) * plane
-                                let mu = meanC[ch], s = invStd[ch], ga = gp[ch], be = bp[ch]
-                                for i in 0..<plane {
-                                    let h = (xp[o + i] - mu) * s
-                                    hp[o + i] = h
-                                    yp[o + i] = ga * h + be
-                                }
-                            }
-                        }
-                        }  // parallelRanges
+        y.withUnsafeMutableBufferPointer { yp in
+            parallelRanges(c, costPerItem: m) { channels in
+                for ch in channels {
+                    let a = gamma.value.scalars[ch] * invStd[ch]
+                    let shift = beta.value.scalars[ch] - meanC[ch] * a
+                    for b in 0..<n {
+                        let o = (b * c + ch) * plane
+                        affineMap(xp.baseAddress! + o, count: plane, scale: a, shift: shift, into: yp.baseAddress! + o)
                     }
                 }
             }
@@ -81,10 +73,11 @@ public func batchNorm(
     let gammaValue = gamma.value
     return Variable.result(value, inputs: [x, gamma, beta]) {
         { dy in
+            // Σ dy and Σ dy·x̂ per channel (x̂ recomputed as (x − μ)/σ).
             var sumDy = [Double](repeating: 0, count: c)
             var sumDyXhat = [Double](repeating: 0, count: c)
             dy.scalars.withUnsafeBufferPointer { gp in
-                xhat.withUnsafeBufferPointer { hp in
+                xv.scalars.withUnsafeBufferPointer { xp in
                     sumDy.withUnsafeMutableBufferPointer { s1p in
                         sumDyXhat.withUnsafeMutableBufferPointer { s2p in
                             parallelRanges(c, costPerItem: m) { channels in
@@ -92,12 +85,13 @@ public func batchNorm(
                                     var s1 = 0.0, s2 = 0.0
                                     for b in 0..<n {
                                         let o = (b * c + ch) * plane
-                                        let (a1, a2) = blockedSumAndDot(gp.baseAddress! + o, hp.baseAddress! + o, count: plane)
+                                        let (a1, a2) = blockedSumAndCenteredDot(gp.baseAddress! + o, xp.baseAddress! + o,
+                                                                                count: plane, center: meanC[ch])
                                         s1 += a1
                                         s2 += a2
                                     }
                                     s1p[ch] = s1
-                                    s2p[ch] = s2
+                                    s2p[ch] = s2 * Double(invStd[ch])
                                 }
                             }
                         }
@@ -106,23 +100,27 @@ public func batchNorm(
             }
             var grads: [Tensor?] = [nil, nil, nil]
             if x.requiresGradient {
-                var dx = uninitializedFloats(xhat.count)
+                // Training: dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), k = γ/σ, written as
+                // dx = k·dy + B·x + C per channel. Evaluation: dx = k·dy.
+                var dx = uninitializedFloats(xv.count)
                 dy.scalars.withUnsafeBufferPointer { gp in
-                    xhat.withUnsafeBufferPointer { hp in
+                    xv.scalars.withUnsafeBufferPointer { xp in
                         dx.withUnsafeMutableBufferPointer { dxp in
                             parallelRanges(c, costPerItem: m) { channels in
-                            for ch in channels {
-                                for b in 0..<n {
-                                    let o = (b * c + ch) * plane
+                                for ch in channels {
                                     let k = gammaValue.scalars[ch] * invStd[ch]
+                                    var slope: Float = 0, offset: Float = 0
                                     if training {
                                         let mean1 = Float(sumDy[ch] / Double(m)), mean2 = Float(sumDyXhat[ch] / Double(m))
-                                        for i in 0..<plane { dxp[o + i] = k * (gp[o + i] - mean1 - hp[o + i] * mean2) }
-                                    } else {
-                                        for i in 0..<plane { dxp[o + i] = k * gp[o + i] }
+                                        slope = -k * mean2 * invStd[ch]
+                                        offset = -k * mean1 - slope * meanC[ch]
+                                    }
+                                    for b in 0..<n {
+                                        let o = (b * c + ch) * plane
+                                        affineCombination(gp.baseAddress! + o, xp.baseAddress! + o, count: plane,
+                                                          dyScale: k, xScale: slope, shift: offset, into: dxp.baseAddress! + o)
                                     }
                                 }
-                            }
                             }
                         }
                     }
@@ -134,6 +132,38 @@ public func batchNorm(
             return grads
         }
     }
+}
+
+/// y[i] = scale·x[i] + shift, i < count, eight lanes at a time.
+@inline(__always)
+func affineMap(_ x: UnsafePointer<Float>, count: Int, scale: Float, shift: Float, into y: UnsafeMutablePointer<Float>) {
+    let xr = UnsafeRawPointer(x), yr = UnsafeMutableRawPointer(y)
+    let a = SIMD8<Float>(repeating: scale), b = SIMD8<Float>(repeating: shift)
+    var i = 0
+    while i + 8 <= count {
+        yr.storeBytes(of: xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * a + b,
+                      toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { y[i] = scale * x[i] + shift; i += 1 }
+}
+
+/// d[i] = dyScale·g[i] + xScale·x[i] + shift, i < count, eight lanes at a time.
+@inline(__always)
+func affineCombination(
+    _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int,
+    dyScale: Float, xScale: Float, shift: Float, into d: UnsafeMutablePointer<Float>
+) {
+    let gr = UnsafeRawPointer(g), xr = UnsafeRawPointer(x), dr = UnsafeMutableRawPointer(d)
+    let k = SIMD8<Float>(repeating: dyScale), s = SIMD8<Float>(repeating: xScale), c = SIMD8<Float>(repeating: shift)
+    var i = 0
+    while i + 8 <= count {
+        let gv = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        let xv = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+        dr.storeBytes(of: gv * k + xv * s + c, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        i += 8
+    }
+    while i < count { d[i] = dyScale * g[i] + xScale * x[i] + shift; i += 1 }
 }
 
 /// Per-channel mean and biased variance of [N, C, P] data (P = H·W, or 1 for [N, C]),

@@ -70,23 +70,24 @@ func blockedSquaredDeviations(_ p: UnsafePointer<Float>, count: Int, center: Flo
     return total
 }
 
-/// (Σ g[i], Σ g[i]·h[i]), i < count.
+/// (Σ g[i], Σ g[i]·(x[i] − center)), i < count.
 @inline(__always)
-func blockedSumAndDot(_ g: UnsafePointer<Float>, _ h: UnsafePointer<Float>, count: Int) -> (Double, Double) {
-    let rg = UnsafeRawPointer(g), rh = UnsafeRawPointer(h)
+func blockedSumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, center: Float) -> (Double, Double) {
+    let rg = UnsafeRawPointer(g), rx = UnsafeRawPointer(x)
+    let c = SIMD8<Float>(repeating: center)
     var s1 = 0.0, s2 = 0.0, i = 0
     while i + 256 <= count {
         var a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
         for j in stride(from: i, to: i + 256, by: 8) {
             let gv = rg.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
             a1 += gv
-            a2 += gv * rh.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+            a2 += gv * (rx.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - c)
         }
         s1 += Double(a1.sum())
         s2 += Double(a2.sum())
         i += 256
     }
-    while i < count { s1 += Double(g[i]); s2 += Double(g[i]) * Double(h[i]); i += 1 }
+    while i < count { s1 += Double(g[i]); s2 += Double(g[i]) * Double(x[i] - center); i += 1 }
     return (s1, s2)
 }
 

@@ -51,11 +51,16 @@ struct ShiftedLayout {
                     let dst = buffer + ch * columns + b * plane
                     let src = x + (b * c + ch) * h * w
                     dst.update(repeating: 0, count: top * wp)
+                    let right = wp - left - w
                     for r in 0..<h {
                         let d = dst + (top + r) * wp
-                        d.update(repeating: 0, count: left)
-                        copyShortRun(d + left, src + r * w, count: w)
-                        (d + left + w).update(repeating: 0, count: wp - left - w)
+                        for j in 0..<left { d[j] = 0 }
+                        if w >= 32 {
+                            (d + left).update(from: src + r * w, count: w)  // memcpy
+                        } else {
+                            copyShortRun(d + left, src + r * w, count: w)
+                        }
+                        for j in 0..<right { d[left + w + j] = 0 }
                     }
                     (dst + (top + h) * wp).update(repeating: 0, count: (hp - top - h) * wp)
                 }
