@@ -39,6 +39,44 @@ def image(shape, seed):
     return (models.pattern_tensor(shape, seed) + 1) * 0.5
 
 
+GRADIENT_SHAPE = (4, 1, 16, 16)
+
+
+def well_posed_input_seed(candidates=range(2001, 2041)):
+    """The input seed for the IVUS gradient case (GRADIENT_SHAPE, training mode, target
+    seed + 1). Among seeds whose PyTorch float32 gradients are within 1e-5 of float64 (the
+    case is well conditioned), the one whose smallest |ReLU input|, relative to the largest
+    in its layer, is largest (in float64). Returns (seed, margin, float32 error)."""
+    nets = {}
+    for dtype in (torch.float32, torch.float64):
+        net = models.ivus_net()
+        models.fill_deterministic(net)
+        nets[dtype] = net.to(dtype).train()
+    relu_inputs = []
+    for m in nets[torch.float64].modules():
+        if isinstance(m, torch.nn.ReLU):
+            m.register_forward_hook(lambda mod, inp, out: relu_inputs.append(inp[0].detach()))
+
+    def gradients(dtype, seed):
+        net = nets[dtype]
+        net.zero_grad()
+        x = image(GRADIENT_SHAPE, seed).to(dtype)
+        torch.nn.functional.mse_loss(net(x), image(GRADIENT_SHAPE, seed + 1).to(dtype)).backward()
+        return {n: p.grad.double().clone() for n, p in net.named_parameters()}
+
+    best = None
+    for seed in candidates:
+        relu_inputs.clear()
+        g64 = gradients(torch.float64, seed)
+        margin = min((a.abs().min() / a.abs().max()).item() for a in relu_inputs)
+        g32 = gradients(torch.float32, seed)
+        error = max(((g32[n] - g64[n]).abs().max() / g64[n].abs().max()).item()
+                    for n in g64 if g64[n].abs().max() > 1e-5)
+        if error <= 1e-5 and (best is None or margin > best[1]):
+            best = (seed, margin, error)
+    return best
+
+
 def main():
     ref = {"recipes": {}, "tensors": {}, "scalars": {}}
     T, S = ref["tensors"], ref["scalars"]
@@ -56,25 +94,45 @@ def main():
     S["lenet/loss"] = loss.item()
     param_grads(net, T, "lenet")
 
-    # IVUS encoder-decoder, batch 2, training mode (batch statistics), MSE (mean).
+    # IVUS encoder-decoder, batch 2 of 64×64, training mode (batch statistics), MSE (mean):
+    # outputs, loss and the running statistics after the step (gradients: below).
     net = models.ivus_net()
     ref["recipes"]["ivus"] = models.fill_deterministic(net)
     net.train()
-    x = image((2, 1, 64, 64), 2001).requires_grad_(True)
+    x = image((2, 1, 64, 64), 2001)
     target = image((2, 1, 64, 64), 2002)
-    y = net(x)
-    loss = torch.nn.functional.mse_loss(y, target)
-    loss.backward()
+    with torch.no_grad():
+        y = net(x)
+        loss = torch.nn.functional.mse_loss(y, target)
     T["ivus/output"] = encode(y)
-    T["ivus/input_grad"] = encode(x.grad)
     S["ivus/loss"] = loss.item()
-    param_grads(net, T, "ivus")
     for name, b in net.named_buffers():
         if not name.endswith("num_batches_tracked"):
             T[f"ivus/after/{name.replace('.', '/')}"] = encode(b)
     net.eval()
     with torch.no_grad():
         T["ivus/eval_output"] = encode(net(x))
+
+    # IVUS net gradients on a batch of 4 16×16 images (the net is fully convolutional).
+    # A gradient jumps where a ReLU input crosses zero, so agreement to 1e-4 is only
+    # well-posed when no ReLU input lies within float32 noise (~1e-6 of the layer's
+    # largest) of zero: on 2×64×64 images the nearest one is ~1e-6 away for every input
+    # tried. The seed below keeps them ≥ 1e-5 away, with float32 gradients within 1e-5 of
+    # float64 (see well_posed_input_seed).
+    seed, margin, error = well_posed_input_seed()
+    S["ivus16/input_seed"], S["ivus16/relu_margin"], S["ivus16/pytorch_float32_error"] = seed, margin, error
+    net = models.ivus_net()
+    ref["recipes"]["ivus16"] = models.fill_deterministic(net)
+    net.train()
+    x = image(GRADIENT_SHAPE, seed).requires_grad_(True)
+    target = image(GRADIENT_SHAPE, seed + 1)
+    y = net(x)
+    loss = torch.nn.functional.mse_loss(y, target)
+    loss.backward()
+    T["ivus16/output"] = encode(y)
+    T["ivus16/input_grad"] = encode(x.grad)
+    S["ivus16/loss"] = loss.item()
+    param_grads(net, T, "ivus16")
 
     # VAE-784 (latent 3), batch 4, fixed ε: negative ELBO.
     vae = models.VAE(784, 3)

@@ -52,18 +52,19 @@ public func batchNorm(
             invStd[ch] = 1 / (runningVariance.value.scalars[ch] + epsilon).squareRoot()
         }
     }
-    // y = a·x + b per channel, a = γ/σ, b = β − μ·a. x̂ = (x − μ)/σ is not stored: the
+    // y = a·(x − μ) + β per channel, a = γ/σ (x − μ first: in evaluation x is often close
+    // to the running μ, and a·x + (β − a·μ) would cancel). x̂ = (x − μ)/σ is not stored: the
     // backward pass recomputes it from x (kept alive by the graph anyway).
     var y = uninitializedFloats(xv.count)
     xv.scalars.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
             parallelRanges(c, costPerItem: m) { channels in
                 for ch in channels {
-                    let a = gamma.value.scalars[ch] * invStd[ch]
-                    let shift = beta.value.scalars[ch] - meanC[ch] * a
+                    let a = gamma.value.scalars[ch] * invStd[ch], shift = beta.value.scalars[ch], mu = meanC[ch]
                     for b in 0..<n {
                         let o = (b * c + ch) * plane
-                        affineMap(xp.baseAddress! + o, count: plane, scale: a, shift: shift, into: yp.baseAddress! + o)
+                        affineMap(xp.baseAddress! + o, count: plane, center: mu, scale: a, shift: shift,
+                                  into: yp.baseAddress! + o)
                     }
                 }
             }
@@ -101,7 +102,7 @@ public func batchNorm(
             var grads: [Tensor?] = [nil, nil, nil]
             if x.requiresGradient {
                 // Training: dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), k = γ/σ, written as
-                // dx = k·dy + B·x + C per channel. Evaluation: dx = k·dy.
+                // dx = k·dy + B·(x − μ) + C per channel. Evaluation: dx = k·dy.
                 var dx = uninitializedFloats(xv.count)
                 dy.scalars.withUnsafeBufferPointer { gp in
                     xv.scalars.withUnsafeBufferPointer { xp in
@@ -113,12 +114,13 @@ public func batchNorm(
                                     if training {
                                         let mean1 = Float(sumDy[ch] / Double(m)), mean2 = Float(sumDyXhat[ch] / Double(m))
                                         slope = -k * mean2 * invStd[ch]
-                                        offset = -k * mean1 - slope * meanC[ch]
+                                        offset = -k * mean1
                                     }
                                     for b in 0..<n {
                                         let o = (b * c + ch) * plane
                                         affineCombination(gp.baseAddress! + o, xp.baseAddress! + o, count: plane,
-                                                          dyScale: k, xScale: slope, shift: offset, into: dxp.baseAddress! + o)
+                                                          dyScale: k, xScale: slope, center: meanC[ch], shift: offset,
+                                                          into: dxp.baseAddress! + o)
                                     }
                                 }
                             }
@@ -134,36 +136,39 @@ public func batchNorm(
     }
 }
 
-/// y[i] = scale·x[i] + shift, i < count, eight lanes at a time.
+/// y[i] = scale·(x[i] − center) + shift, i < count, eight lanes at a time.
 @inline(__always)
-func affineMap(_ x: UnsafePointer<Float>, count: Int, scale: Float, shift: Float, into y: UnsafeMutablePointer<Float>) {
+func affineMap(
+    _ x: UnsafePointer<Float>, count: Int, center: Float, scale: Float, shift: Float, into y: UnsafeMutablePointer<Float>
+) {
     let xr = UnsafeRawPointer(x), yr = UnsafeMutableRawPointer(y)
-    let a = SIMD8<Float>(repeating: scale), b = SIMD8<Float>(repeating: shift)
+    let m = SIMD8<Float>(repeating: center), a = SIMD8<Float>(repeating: scale), b = SIMD8<Float>(repeating: shift)
     var i = 0
     while i + 8 <= count {
-        yr.storeBytes(of: xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * a + b,
+        yr.storeBytes(of: (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m) * a + b,
                       toByteOffset: i * 4, as: SIMD8<Float>.self)
         i += 8
     }
-    while i < count { y[i] = scale * x[i] + shift; i += 1 }
+    while i < count { y[i] = scale * (x[i] - center) + shift; i += 1 }
 }
 
-/// d[i] = dyScale·g[i] + xScale·x[i] + shift, i < count, eight lanes at a time.
+/// d[i] = dyScale·g[i] + xScale·(x[i] − center) + shift, i < count, eight lanes at a time.
 @inline(__always)
 func affineCombination(
     _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int,
-    dyScale: Float, xScale: Float, shift: Float, into d: UnsafeMutablePointer<Float>
+    dyScale: Float, xScale: Float, center: Float, shift: Float, into d: UnsafeMutablePointer<Float>
 ) {
     let gr = UnsafeRawPointer(g), xr = UnsafeRawPointer(x), dr = UnsafeMutableRawPointer(d)
-    let k = SIMD8<Float>(repeating: dyScale), s = SIMD8<Float>(repeating: xScale), c = SIMD8<Float>(repeating: shift)
+    let k = SIMD8<Float>(repeating: dyScale), s = SIMD8<Float>(repeating: xScale)
+    let m = SIMD8<Float>(repeating: center), c = SIMD8<Float>(repeating: shift)
     var i = 0
     while i + 8 <= count {
         let gv = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
         let xv = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        dr.storeBytes(of: gv * k + xv * s + c, toByteOffset: i * 4, as: SIMD8<Float>.self)
+        dr.storeBytes(of: gv * k + (xv - m) * s + c, toByteOffset: i * 4, as: SIMD8<Float>.self)
         i += 8
     }
-    while i < count { d[i] = dyScale * g[i] + xScale * x[i] + shift; i += 1 }
+    while i < count { d[i] = dyScale * g[i] + xScale * (x[i] - center) + shift; i += 1 }
 }
 
 /// Per-channel mean and biased variance of [N, C, P] data (P = H·W, or 1 for [N, C]),

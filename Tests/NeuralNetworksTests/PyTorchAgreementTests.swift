@@ -58,9 +58,10 @@ func fillDeterministic(_ layer: any Layer, recipe: [PyTorchReference.Recipe]) th
 ///
 /// Tensors whose exact value is zero are special: the bias of a convolution followed by
 /// training-mode BatchNorm has zero gradient (BN removes any constant shift), and both
-/// frameworks return Float32 rounding noise (PyTorch ~10⁻⁹, here ~10⁻⁶ after summing
-/// 8,192 cancelling terms). When the reference is below 10⁻⁶ everywhere, the result is
-/// our largest magnitude divided by 10⁻², i.e. the check demands |ours| < 10⁻⁶.
+/// frameworks return Float32 rounding noise (up to ~10⁻⁶ after summing thousands of
+/// cancelling terms; the real gradients of these models are 10⁻³–10⁻¹). When the reference
+/// is below 10⁻⁵ everywhere, the result is our largest magnitude divided by 10⁻¹, i.e. the
+/// check demands |ours| < 10⁻⁵.
 func relativeDifference(_ ours: Tensor, _ stored: PyTorchReference.Stored) -> Double {
     let ref = stored.values
     #expect(ours.count == stored.shape.reduce(1, *), "size mismatch \(ours.shape) vs \(stored.shape)")
@@ -69,8 +70,8 @@ func relativeDifference(_ ours: Tensor, _ stored: PyTorchReference.Stored) -> Do
         worst = max(worst, abs(Double(ours.scalars[k * stored.stride]) - Double(r)))
         scale = max(scale, abs(Double(r)))
     }
-    if scale < 1e-6 {
-        return ours.scalars.map { Double(abs($0)) }.max()! / 1e-2
+    if scale < 1e-5 {
+        return ours.scalars.map { Double(abs($0)) }.max()! / 1e-1
     }
     return worst / scale
 }
@@ -84,7 +85,7 @@ struct PyTorchAgreementTests {
         let o = try #require(ours, "\(label): no value")
         let d = relativeDifference(o, stored)
         #expect(d < Self.tolerance, "\(label) (\(key)): relative difference \(d)")
-        if stored.values.contains(where: { abs($0) >= 1e-6 }) {
+        if stored.values.contains(where: { abs($0) >= 1e-5 }) {
             print("pytorch-agreement \(key) \(d)")
         }
     }
@@ -112,24 +113,49 @@ struct PyTorchAgreementTests {
         try expectParameterGradients(net, ref, prefix: "lenet")
     }
 
+    /// The IVUS net on 2×64×64 images in training mode: output, loss and the running
+    /// statistics after the step, then the evaluation-mode output. (These are continuous in
+    /// the inputs; gradients are checked on a smaller input below.)
     @Test func ivusNetTrainingAndEvaluation() throws {
         let ref = try PyTorchReference.load()
         let net = makeIVUSNet()
         try fillDeterministic(net, recipe: ref.recipes["ivus"]!)
         net.train()
-        let x = Variable(patternImage([2, 1, 64, 64], seed: 2001), requiresGradient: true)
-        let y = net(x)
+        let x = patternImage([2, 1, 64, 64], seed: 2001)
+        let y = net(Variable(x))
         let loss = meanSquaredError(y, patternImage([2, 1, 64, 64], seed: 2002))
         #expect(abs(Double(loss.value.scalar) - ref.scalars["ivus/loss"]!) < 1e-4 * ref.scalars["ivus/loss"]!)
         try expectAgreement("output", y.value, ref, "ivus/output")
-        loss.backward()
-        try expectAgreement("dL/dx", x.gradient, ref, "ivus/input_grad")
-        try expectParameterGradients(net, ref, prefix: "ivus")
         for (name, b) in net.namedBuffers() {
             try expectAgreement(name, b.value, ref, "ivus/after/\(name)")
         }
         net.eval()
-        try expectAgreement("eval output", net(x.value), ref, "ivus/eval_output")
+        try expectAgreement("eval output", net(x), ref, "ivus/eval_output")
+    }
+
+    /// The IVUS net's gradients (input and every parameter) on 4×16×16 images. A gradient
+    /// jumps where a ReLU input crosses zero, so 1e-4 agreement is only well-posed when no
+    /// ReLU input is within float32 noise (~10⁻⁶ of its layer's largest) of zero: on 64×64
+    /// images some always are, and which side of zero they land on depends on summation
+    /// order. make_reference.py picks a 16×16 input whose ReLU inputs all stay ≥ 10⁻⁵ away
+    /// (in float64) and whose float32 gradients are within 10⁻⁵ of float64; the test first
+    /// checks that our ReLU inputs stay clear of zero too.
+    @Test func ivusNetGradients() throws {
+        let ref = try PyTorchReference.load()
+        let net = makeIVUSNet()
+        try fillDeterministic(net, recipe: ref.recipes["ivus16"]!)
+        net.train()
+        let seed = Int(try #require(ref.scalars["ivus16/input_seed"]))
+        let x = Variable(patternImage([4, 1, 16, 16], seed: seed), requiresGradient: true)
+        let margin = smallestRelativeReLUInput(net, x.value)
+        #expect(margin > 0.3 * ref.scalars["ivus16/relu_margin"]!, "a ReLU input is within \(margin) of zero")
+        let y = net(x)
+        let loss = meanSquaredError(y, patternImage([4, 1, 16, 16], seed: seed + 1))
+        #expect(abs(Double(loss.value.scalar) - ref.scalars["ivus16/loss"]!) < 1e-4 * ref.scalars["ivus16/loss"]!)
+        try expectAgreement("output", y.value, ref, "ivus16/output")
+        loss.backward()
+        try expectAgreement("dL/dx", x.gradient, ref, "ivus16/input_grad")
+        try expectParameterGradients(net, ref, prefix: "ivus16")
     }
 
     @Test func variationalAutoencoder() throws {
@@ -185,6 +211,26 @@ struct PyTorchAgreementTests {
         #expect(dz.scalars.map { abs($0) }.max()! > 1e-3, "the reference case must not be vacuous")
         #expect(net.parameters.allSatisfy { $0.gradient == nil }, "frozen parameters must get no gradient")
     }
+}
+
+/// min over the ReLUs of a sequential tree of min |input| / max |input| at that ReLU, for
+/// one forward pass of `x` (training-mode statistics are left as they were found).
+func smallestRelativeReLUInput(_ net: Sequential, _ x: Tensor) -> Double {
+    func leaves(_ layer: any Layer) -> [any Layer] {
+        if let s = layer as? Sequential { return s.layers.flatMap { leaves($0.layer) } }
+        return [layer]
+    }
+    let saved = net.namedBuffers().map { $0.variable.value }
+    defer { for (b, v) in zip(net.namedBuffers(), saved) { b.variable.value = v } }
+    var h = x, margin = Double.infinity
+    for layer in leaves(net) {
+        if layer is ReLU {
+            let magnitudes = h.scalars.map { Double(abs($0)) }
+            margin = min(margin, magnitudes.min()! / magnitudes.max()!)
+        }
+        h = layer(h)
+    }
+    return margin
 }
 
 /// Every BatchNorm inside a layer tree.
