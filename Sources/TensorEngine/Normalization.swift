@@ -74,10 +74,12 @@ public func batchNorm(
     let gammaValue = gamma.value
     return Variable.result(value, inputs: [x, gamma, beta]) {
         { dy in
-            // Σ dy and Σ dy·x̂ per channel (x̂ recomputed as (x − μ)/σ).
+            // Σ dy and Σ dy·x̂ per channel (x̂ recomputed as (x − μ)/σ): needed for ∂L/∂γ,
+            // ∂L/∂β and, in training, ∂L/∂x; skipped for a frozen layer in evaluation.
             var sumDy = [Double](repeating: 0, count: c)
             var sumDyXhat = [Double](repeating: 0, count: c)
-            dy.scalars.withUnsafeBufferPointer { gp in
+            let needSums = (training && x.requiresGradient) || gamma.requiresGradient || beta.requiresGradient
+            if needSums { dy.scalars.withUnsafeBufferPointer { gp in
                 xv.scalars.withUnsafeBufferPointer { xp in
                     sumDy.withUnsafeMutableBufferPointer { s1p in
                         sumDyXhat.withUnsafeMutableBufferPointer { s2p in
@@ -98,7 +100,7 @@ public func batchNorm(
                         }
                     }
                 }
-            }
+            } }
             var grads: [Tensor?] = [nil, nil, nil]
             if x.requiresGradient {
                 // Training: dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), k = γ/σ, written as

@@ -108,10 +108,10 @@ struct ShiftedLayout {
     /// this is the layout of a product or an output gradient (`rows × columns`).
     func place(
         _ x: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int, top: Int, left: Int,
-        rowSpacing: Int, into buffer: UnsafeMutablePointer<Float>
+        rowSpacing: Int, into buffer: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let wp = paddedWidth, hp = paddedHeight, plane = self.plane, columns = self.columns, batch = self.batch
-        parallelRanges(c, costPerItem: columns) { rows in
+        parallelRanges(c, costPerItem: columns, threads: threads) { rows in
             for ch in rows {
                 for b in 0..<batch {
                     let dst = buffer + ch * rowSpacing * columns + b * plane
@@ -135,19 +135,19 @@ struct ShiftedLayout {
     }
 
     /// Writes samples as the padded input of the products: ``place`` on rows c·unfold,
-    /// then ``completeUnfolding(_:)``.
-    func placeInput(_ x: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>) {
+    /// then ``completeUnfolding(_:threads:)``.
+    func placeInput(_ x: UnsafePointer<Float>, into buffer: UnsafeMutablePointer<Float>, threads: Int) {
         place(x, channels: channels, height: height, width: width, top: padTop, left: padLeft,
-              rowSpacing: unfold, into: buffer)
-        completeUnfolding(buffer)
+              rowSpacing: unfold, into: buffer, threads: threads)
+        completeUnfolding(buffer, threads: threads)
     }
 
     /// Given rows c·unfold (the padded planes of channel c), fills rows c·unfold + u with
     /// the same planes shifted by u, and zeroes the slack after the last row.
-    func completeUnfolding(_ buffer: UnsafeMutablePointer<Float>) {
+    func completeUnfolding(_ buffer: UnsafeMutablePointer<Float>, threads: Int) {
         let columns = self.columns, unfold = self.unfold
         if unfold > 1 {
-            parallelRanges(channels, costPerItem: columns * (unfold - 1)) { rows in
+            parallelRanges(channels, costPerItem: columns * (unfold - 1), threads: threads) { rows in
                 for ch in rows {
                     let first = buffer + ch * unfold * columns
                     for u in 1..<unfold {
@@ -165,10 +165,10 @@ struct ShiftedLayout {
     /// product back into NCHW `y` ([batch, rows, height, width]), adding `bias[row]` if given.
     func extract(
         _ product: UnsafePointer<Float>, rows: Int, height h: Int, width w: Int,
-        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>
+        bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, threads: Int
     ) {
         let wp = paddedWidth, plane = self.plane, columns = self.columns, batch = self.batch
-        parallelRanges(batch * rows, costPerItem: h * w) { items in
+        parallelRanges(batch * rows, costPerItem: h * w, threads: threads) { items in
             for item in items {
                 let b = item / rows, ch = item % rows
                 let src = product + ch * columns + b * plane
@@ -179,6 +179,8 @@ struct ShiftedLayout {
                         let s = src + r * wp, d = dst + r * w
                         for j in 0..<w { d[j] = s[j] + v }
                     }
+                } else if w >= 32 {
+                    for r in 0..<h { (dst + r * w).update(from: src + r * wp, count: w) }  // memcpy
                 } else {
                     for r in 0..<h { copyShortRun(dst + r * w, src + r * wp, count: w) }
                 }
@@ -187,14 +189,13 @@ struct ShiftedLayout {
     }
 }
 
-/// Splits `columns` over the engine's threads (when `costPerColumn · columns` is worth it)
+/// Splits `columns` over `threads` threads (when `costPerColumn · columns` is worth it)
 /// and calls `body(part, block)` for blocks of at most `blockColumns` columns, in order
 /// within each part. Parts run concurrently; `part` < the returned part count.
 @discardableResult
 func forEachColumnBlock(
-    _ columns: Int, blockColumns: Int, costPerColumn: Int, _ body: (Int, Range<Int>) -> Void
+    _ columns: Int, blockColumns: Int, costPerColumn: Int, threads: Int, _ body: (Int, Range<Int>) -> Void
 ) -> Int {
-    let threads = BLASThreads.current
     let parts = threads > 1 && columns * costPerColumn >= parallelProductThreshold && columns >= 64 * threads
         ? threads : 1
     concurrentBlocks(parts, costPerBlock: parts > 1 ? parallelProductThreshold : 0) { part in
@@ -220,10 +221,11 @@ func blockColumns(rows: Int) -> Int {
 /// depth] (see ``ShiftedLayout/groupedWeights(rows:_:)``).
 func accumulateTapProducts(
     _ l: ShiftedLayout, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, rows: Int,
-    into product: UnsafeMutablePointer<Float>, accumulate: Bool
+    into product: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int
 ) {
     let depth = l.depth, columns = l.columns, groups = l.groups
-    forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows), costPerColumn: rows * depth * groups) { _, block in
+    forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows), costPerColumn: rows * depth * groups,
+                       threads: threads) { _, block in
         for g in 0..<groups {
             serialSgemm(transposeA: false, transposeB: false, m: rows, n: block.count, k: depth,
                         a: weights + g * rows * depth, lda: depth,
@@ -233,20 +235,21 @@ func accumulateTapProducts(
     }
 }
 
-/// Returns Σ over columns of gradient · view_g(input)ᵀ for every product g, as a
+/// Adds Σ over columns of gradient · view_g(input)ᵀ for every product g to `sums`, a
 /// [groups, rows, depth] array: the weight gradient of a stride-1 convolution whose output
 /// gradient `gradient` (rows × columns) is zero at every junk position.
-func tapWeightGradients(
-    _ l: ShiftedLayout, input: UnsafePointer<Float>, gradient: UnsafePointer<Float>, rows: Int
-) -> [Float] {
+func accumulateTapWeightGradients(
+    _ l: ShiftedLayout, input: UnsafePointer<Float>, gradient: UnsafePointer<Float>, rows: Int,
+    into sums: UnsafeMutablePointer<Float>, threads: Int
+) {
     let depth = l.depth, columns = l.columns, groups = l.groups, size = groups * rows * depth
-    let threads = BLASThreads.current
-    var partial = [Float](repeating: 0, count: threads * size)
+    // Parts after the first accumulate into partial sums of their own.
+    var partial = [Float](repeating: 0, count: Swift.max(0, threads - 1) * size)
     let parts = partial.withUnsafeMutableBufferPointer { pp in
-        let base = pp.baseAddress!
+        let base = pp.baseAddress
         return forEachColumnBlock(columns, blockColumns: blockColumns(rows: Swift.max(rows, depth)),
-                                  costPerColumn: rows * depth * groups) { part, block in
-            let acc = base + part * size
+                                  costPerColumn: rows * depth * groups, threads: threads) { part, block in
+            let acc = part == 0 ? sums : base! + (part - 1) * size
             for g in 0..<groups {
                 serialSgemm(transposeA: false, transposeB: true, m: rows, n: depth, k: block.count,
                             a: gradient + block.lowerBound, lda: columns,
@@ -255,20 +258,62 @@ func tapWeightGradients(
             }
         }
     }
-    if parts == 1 { return Array(partial[0..<size]) }
-    var total = Array(partial[0..<size])
-    total.withUnsafeMutableBufferPointer { tp in
-        partial.withUnsafeBufferPointer { pp in
-            for part in 1..<parts { addVectors(tp.baseAddress!, pp.baseAddress! + part * size, count: size) }
-        }
+    partial.withUnsafeBufferPointer { pp in
+        for part in 1..<Swift.max(parts, 1) { addVectors(sums, pp.baseAddress! + (part - 1) * size, count: size) }
     }
-    return total
 }
 
-/// Samples per chunk so that a buffer of `rows` padded planes stays under about 16 MiB.
-@inline(__always)
-func samplesPerChunk(batch n: Int, rows: Int, plane: Int) -> Int {
-    Swift.max(1, Swift.min(n, (1 << 22) / Swift.max(1, rows * plane)))
+/// How a convolution's batch is cut into chunks and spread over the engine's threads.
+///
+/// Chunks are small (their padded buffer about 1 MiB) so that the buffer, the product and
+/// the output stay in cache between the copy in, the products and the copy out. With at
+/// least as many samples as threads, each thread takes its own share of the samples and
+/// runs its chunks alone (one hand-off per convolution, each core on its own cache);
+/// otherwise chunks run in turn and each product is split over the threads.
+struct SampleChunks {
+    /// Samples in the batch, and at most per chunk.
+    let batch, chunk: Int
+    /// Threads that take separate samples (1: chunks in turn, products split).
+    let workers: Int
+
+    /// `floatsPerSample`: the largest per-sample buffer a chunk needs.
+    init(batch n: Int, floatsPerSample: Int) {
+        batch = n
+        chunk = Swift.max(1, Swift.min(n, (1 << 18) / Swift.max(1, floatsPerSample)))
+        let threads = BLASThreads.current
+        workers = threads > 1 && n >= threads ? threads : 1
+    }
+
+    /// Threads each product uses inside a chunk.
+    var threadsPerChunk: Int { workers > 1 ? 1 : BLASThreads.current }
+
+    /// Calls `body(worker, samples)` for every chunk; each worker's chunks run in order,
+    /// workers concurrently. `worker` < ``workers``.
+    func forEach(_ body: (Int, Range<Int>) -> Void) {
+        concurrentBlocks(workers, costPerBlock: workers > 1 ? parallelProductThreshold : 0) { worker in
+            let lo = batch * worker / workers, hi = batch * (worker + 1) / workers
+            var n0 = lo
+            while n0 < hi {
+                let n1 = Swift.min(hi, n0 + chunk)
+                body(worker, n0..<n1)
+                n0 = n1
+            }
+        }
+    }
+}
+
+/// Scratch memory for every worker of a ``SampleChunks``: `count` floats each.
+struct WorkerScratch {
+    private var storage: [Float]
+    let count: Int
+    init(workers: Int, count: Int) {
+        self.count = count
+        storage = uninitializedFloats(workers * count)
+    }
+    /// Runs `body` with a pointer to worker w's floats at `base + w·count`.
+    mutating func withBase<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+        storage.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
 }
 
 // MARK: Stride-1 convolution
@@ -283,40 +328,35 @@ func shiftedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, padding p: I
         ShiftedLayout(channels: cIn, batch: nb, height: h, width: w, padTop: p, padLeft: p,
                       kernelHeight: kh, kernelWidth: kw)
     }
-    let chunk = samplesPerChunk(batch: n, rows: Swift.max(layout(1).depth, cOut), plane: layout(1).plane)
+    let one = layout(1)
+    let chunks = SampleChunks(batch: n, floatsPerSample: Swift.max(one.depth, cOut) * one.plane)
     let weights = weight.scalars.withUnsafeBufferPointer { wp in
-        layout(1).groupedWeights(rows: cOut) { co, ci, i, j in wp[((co * cIn + ci) * kh + i) * kw + j] }
+        one.groupedWeights(rows: cOut) { co, ci, i, j in wp[((co * cIn + ci) * kh + i) * kw + j] }
     }
+    let big = layout(chunks.chunk), inner = chunks.threadsPerChunk
+    let bufferSize = big.bufferCount, productSize = cOut * big.columns
+    var scratch = WorkerScratch(workers: chunks.workers, count: bufferSize + productSize)
+    let scratchStride = scratch.count
     var y = uninitializedFloats(n * cOut * ho * wo)
-    var buffer: [Float] = [], product: [Float] = []
-    var n0 = 0
-    while n0 < n {
-        let nb = Swift.min(chunk, n - n0)
-        let l = layout(nb)
-        if buffer.count < l.bufferCount { buffer = uninitializedFloats(l.bufferCount) }
-        if product.count < cOut * l.columns { product = uninitializedFloats(cOut * l.columns) }
-        x.scalars.withUnsafeBufferPointer { xp in
-            buffer.withUnsafeMutableBufferPointer { bp in
-                product.withUnsafeMutableBufferPointer { pp in
-                    weights.withUnsafeBufferPointer { wp in
-                        y.withUnsafeMutableBufferPointer { yp in
-                            l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: bp.baseAddress!)
-                            accumulateTapProducts(l, input: bp.baseAddress!, weights: wp.baseAddress!, rows: cOut,
-                                                  into: pp.baseAddress!, accumulate: false)
-                            let product = UnsafePointer(pp.baseAddress!), out = yp.baseAddress! + n0 * cOut * ho * wo
-                            if let bias {
-                                bias.scalars.withUnsafeBufferPointer { bp in
-                                    l.extract(product, rows: cOut, height: ho, width: wo, bias: bp.baseAddress!, into: out)
-                                }
-                            } else {
-                                l.extract(product, rows: cOut, height: ho, width: wo, bias: nil, into: out)
-                            }
+    let biasValues = bias?.scalars ?? []
+    x.scalars.withUnsafeBufferPointer { xp in
+        weights.withUnsafeBufferPointer { wp in
+            biasValues.withUnsafeBufferPointer { bp in
+                y.withUnsafeMutableBufferPointer { yp in
+                    scratch.withBase { base in
+                        chunks.forEach { worker, samples in
+                            let l = layout(samples.count)
+                            let buffer = base + worker * scratchStride, product = buffer + bufferSize
+                            l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
+                            accumulateTapProducts(l, input: buffer, weights: wp.baseAddress!, rows: cOut,
+                                                  into: product, accumulate: false, threads: inner)
+                            l.extract(product, rows: cOut, height: ho, width: wo, bias: bias == nil ? nil : bp.baseAddress,
+                                      into: yp.baseAddress! + samples.lowerBound * cOut * ho * wo, threads: inner)
                         }
                     }
                 }
             }
         }
-        n0 += nb
     }
     return y
 }
@@ -339,53 +379,53 @@ func shiftedConvolutionGradients(
         ShiftedLayout(channels: cOut, batch: nb, height: ho, width: wo, padTop: kh - 1 - p, padLeft: kw - 1 - p,
                       kernelHeight: kh, kernelWidth: kw)
     }
-    let chunk = Swift.min(
-        samplesPerChunk(batch: n, rows: Swift.max(inputLayout(1).depth, cOut), plane: inputLayout(1).plane),
-        samplesPerChunk(batch: n, rows: Swift.max(gradientLayout(1).depth, cIn), plane: gradientLayout(1).plane))
+    let xOne = inputLayout(1), dyOne = gradientLayout(1)
+    let perSample = Swift.max(
+        needWeight ? (xOne.depth + cOut) * xOne.plane : 0,
+        needInput ? (dyOne.depth + cIn) * dyOne.plane : 0)
+    let chunks = SampleChunks(batch: n, floatsPerSample: perSample)
+    let inner = chunks.threadsPerChunk
     let flipped = needInput
         ? weight.scalars.withUnsafeBufferPointer { wp in
-            gradientLayout(1).groupedWeights(rows: cIn) { ci, co, i, j in
+            dyOne.groupedWeights(rows: cIn) { ci, co, i, j in
                 wp[((co * cIn + ci) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
             }
         }
         : []
+    let sumsSize = xOne.groups * cOut * xOne.depth
+    let scratchSize = Swift.max(
+        needWeight ? inputLayout(chunks.chunk).bufferCount + cOut * inputLayout(chunks.chunk).columns : 0,
+        needInput ? gradientLayout(chunks.chunk).bufferCount + cIn * gradientLayout(chunks.chunk).columns : 0)
+    var scratch = WorkerScratch(workers: chunks.workers, count: scratchSize)
+    let scratchStride = scratch.count
+    var sums = [Float](repeating: 0, count: needWeight ? chunks.workers * sumsSize : 0)
     var dx = uninitializedFloats(needInput ? n * cIn * h * w : 0)
-    var dw = [Float](repeating: 0, count: needWeight ? cOut * cIn * kh * kw : 0)
-    var buffer: [Float] = [], gradient: [Float] = []
-    var n0 = 0
-    while n0 < n {
-        let nb = Swift.min(chunk, n - n0)
-        x.scalars.withUnsafeBufferPointer { xp in
-            dy.scalars.withUnsafeBufferPointer { gp in
-                if needWeight {  // dW_g += dY · view_g(X)ᵀ, dY placed at the output positions
-                    let l = inputLayout(nb)
-                    if buffer.count < l.bufferCount { buffer = uninitializedFloats(l.bufferCount) }
-                    if gradient.count < cOut * l.columns { gradient = uninitializedFloats(cOut * l.columns) }
-                    let part = buffer.withUnsafeMutableBufferPointer { bp in
-                        gradient.withUnsafeMutableBufferPointer { dp in
-                            l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: bp.baseAddress!)
-                            l.place(gp.baseAddress! + n0 * cOut * ho * wo, channels: cOut, height: ho, width: wo,
-                                    top: 0, left: 0, rowSpacing: 1, into: dp.baseAddress!)
-                            return tapWeightGradients(l, input: bp.baseAddress!, gradient: dp.baseAddress!, rows: cOut)
-                        }
-                    }
-                    l.forEachGroupedEntry(part, rows: cOut) { co, ci, i, j, v in
-                        dw[((co * cIn + ci) * kh + i) * kw + j] += v
-                    }
-                }
-                if needInput {  // dX = flipped-kernel convolution of dY
-                    let l = gradientLayout(nb)
-                    if buffer.count < l.bufferCount { buffer = uninitializedFloats(l.bufferCount) }
-                    if gradient.count < cIn * l.columns { gradient = uninitializedFloats(cIn * l.columns) }
-                    buffer.withUnsafeMutableBufferPointer { bp in
-                        gradient.withUnsafeMutableBufferPointer { dp in
-                            flipped.withUnsafeBufferPointer { fp in
-                                dx.withUnsafeMutableBufferPointer { dxp in
-                                    l.placeInput(gp.baseAddress! + n0 * cOut * ho * wo, into: bp.baseAddress!)
-                                    accumulateTapProducts(l, input: bp.baseAddress!, weights: fp.baseAddress!, rows: cIn,
-                                                          into: dp.baseAddress!, accumulate: false)
-                                    l.extract(dp.baseAddress!, rows: cIn, height: h, width: w, bias: nil,
-                                              into: dxp.baseAddress! + n0 * cIn * h * w)
+    x.scalars.withUnsafeBufferPointer { xp in
+        dy.scalars.withUnsafeBufferPointer { gp in
+            flipped.withUnsafeBufferPointer { fp in
+                dx.withUnsafeMutableBufferPointer { dxp in
+                    sums.withUnsafeMutableBufferPointer { sp in
+                        scratch.withBase { base in
+                            chunks.forEach { worker, samples in
+                                let n0 = samples.lowerBound, nb = samples.count
+                                let buffer = base + worker * scratchStride
+                                if needWeight {  // dW_g += dY · view_g(X)ᵀ, dY placed at the output positions
+                                    let l = inputLayout(nb)
+                                    let placed = buffer + l.bufferCount
+                                    l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: buffer, threads: inner)
+                                    l.place(gp.baseAddress! + n0 * cOut * ho * wo, channels: cOut, height: ho, width: wo,
+                                            top: 0, left: 0, rowSpacing: 1, into: placed, threads: inner)
+                                    accumulateTapWeightGradients(l, input: buffer, gradient: placed, rows: cOut,
+                                                                 into: sp.baseAddress! + worker * sumsSize, threads: inner)
+                                }
+                                if needInput {  // dX = flipped-kernel convolution of dY
+                                    let l = gradientLayout(nb)
+                                    let product = buffer + l.bufferCount
+                                    l.placeInput(gp.baseAddress! + n0 * cOut * ho * wo, into: buffer, threads: inner)
+                                    accumulateTapProducts(l, input: buffer, weights: fp.baseAddress!, rows: cIn,
+                                                          into: product, accumulate: false, threads: inner)
+                                    l.extract(product, rows: cIn, height: h, width: w, bias: nil,
+                                              into: dxp.baseAddress! + n0 * cIn * h * w, threads: inner)
                                 }
                             }
                         }
@@ -393,7 +433,12 @@ func shiftedConvolutionGradients(
                 }
             }
         }
-        n0 += nb
+    }
+    var dw = [Float](repeating: 0, count: needWeight ? cOut * cIn * kh * kw : 0)
+    if needWeight {
+        var total = Array(sums[0..<sumsSize])
+        for worker in 1..<chunks.workers { for i in 0..<sumsSize { total[i] += sums[worker * sumsSize + i] } }
+        xOne.forEachGroupedEntry(total, rows: cOut) { co, ci, i, j, v in dw[((co * cIn + ci) * kh + i) * kw + j] = v }
     }
     return (dx, dw)
 }
@@ -434,54 +479,53 @@ func phasedTransposedConvolution(_ x: Tensor, weight: Tensor, phases ph: Transpo
         ShiftedLayout(channels: cIn, batch: nb, height: h, width: w, padTop: mh - 1, padLeft: mw - 1,
                       kernelHeight: mh, kernelWidth: mw)
     }
-    let chunk = samplesPerChunk(batch: n, rows: Swift.max(layout(1).depth, cOut), plane: layout(1).plane)
+    let one = layout(1)
+    let chunks = SampleChunks(batch: n, floatsPerSample: (one.depth + cOut) * one.plane)
+    let inner = chunks.threadsPerChunk
     // Phase r's stride-1 kernel: tap t holds W[r + s·(M − 1 − t)].
     let phaseWeights: [[Float]?] = weight.scalars.withUnsafeBufferPointer { wp in
         (0..<(s * s)).map { phase in
             let rh = phase / s, rw = phase % s
             guard ph.hasTaps(rh: rh, rw: rw) else { return nil }
-            return layout(1).groupedWeights(rows: cOut) { co, ci, th, tw in
+            return one.groupedWeights(rows: cOut) { co, ci, th, tw in
                 ph.weight(wp.baseAddress!, ci: ci, co: co, rh: rh, rw: rw, mh: mh - 1 - th, mw: mw - 1 - tw)
             }
         }
     }
+    let bufferSize = layout(chunks.chunk).bufferCount
+    var scratch = WorkerScratch(workers: chunks.workers, count: bufferSize + cOut * layout(chunks.chunk).columns)
+    let scratchStride = scratch.count
     var y = [Float](repeating: 0, count: n * cOut * ho * wo)
-    var buffer: [Float] = [], product: [Float] = []
-    var n0 = 0
-    while n0 < n {
-        let nb = Swift.min(chunk, n - n0)
-        let l = layout(nb)
-        if buffer.count < l.bufferCount { buffer = uninitializedFloats(l.bufferCount) }
-        if product.count < cOut * l.columns { product = uninitializedFloats(cOut * l.columns) }
-        let qh = l.outputHeight, qw = l.outputWidth, wp = l.paddedWidth, lPlane = l.plane, columns = l.columns
-        x.scalars.withUnsafeBufferPointer { xp in
-            buffer.withUnsafeMutableBufferPointer { bp in
-                product.withUnsafeMutableBufferPointer { pp in
-                    y.withUnsafeMutableBufferPointer { yp in
-                        l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: bp.baseAddress!)
-                        for phase in 0..<(s * s) {
-                            guard let weights = phaseWeights[phase] else { continue }
-                            let rh = phase / s, rw = phase % s
-                            weights.withUnsafeBufferPointer { tp in
-                                accumulateTapProducts(l, input: bp.baseAddress!, weights: tp.baseAddress!, rows: cOut,
-                                                      into: pp.baseAddress!, accumulate: false)
-                            }
-                            // Interleave: y[o = s·q + r − p] = product[q] for q inside both ranges.
-                            let qh0 = (p - rh + s - 1) / s, qw0 = (p - rw + s - 1) / s  // numerators ≥ 0
-                            let lastH = ho - 1 + p - rh, lastW = wo - 1 + p - rw
-                            let qh1 = lastH < 0 ? 0 : Swift.min(qh, lastH / s + 1)
-                            let qw1 = lastW < 0 ? 0 : Swift.min(qw, lastW / s + 1)
-                            if qh0 >= qh1 || qw0 >= qw1 { continue }
-                            let product = UnsafePointer(pp.baseAddress!), out = yp.baseAddress! + n0 * cOut * ho * wo
-                            parallelRanges(nb * cOut, costPerItem: (qh1 - qh0) * (qw1 - qw0)) { items in
-                                for item in items {
-                                    let b = item / cOut, co = item % cOut
-                                    let src = product + co * columns + b * lPlane
-                                    let dst = out + item * ho * wo
-                                    for q in qh0..<qh1 {
-                                        let srow = src + q * wp, drow = dst + (s * q + rh - p) * wo + rw - p
-                                        for r in qw0..<qw1 { drow[s * r] = srow[r] }
-                                    }
+    x.scalars.withUnsafeBufferPointer { xp in
+        y.withUnsafeMutableBufferPointer { yp in
+            scratch.withBase { base in
+                chunks.forEach { worker, samples in
+                    let nb = samples.count, l = layout(nb)
+                    let qh = l.outputHeight, qw = l.outputWidth, wp = l.paddedWidth, lPlane = l.plane, columns = l.columns
+                    let buffer = base + worker * scratchStride, product = buffer + bufferSize
+                    l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
+                    for phase in 0..<(s * s) {
+                        guard let weights = phaseWeights[phase] else { continue }
+                        let rh = phase / s, rw = phase % s
+                        weights.withUnsafeBufferPointer { tp in
+                            accumulateTapProducts(l, input: buffer, weights: tp.baseAddress!, rows: cOut,
+                                                  into: product, accumulate: false, threads: inner)
+                        }
+                        // Interleave: y[o = s·q + r − p] = product[q] for q inside both ranges.
+                        let qh0 = (p - rh + s - 1) / s, qw0 = (p - rw + s - 1) / s  // numerators ≥ 0
+                        let lastH = ho - 1 + p - rh, lastW = wo - 1 + p - rw
+                        let qh1 = lastH < 0 ? 0 : Swift.min(qh, lastH / s + 1)
+                        let qw1 = lastW < 0 ? 0 : Swift.min(qw, lastW / s + 1)
+                        if qh0 >= qh1 || qw0 >= qw1 { continue }
+                        let out = yp.baseAddress! + samples.lowerBound * cOut * ho * wo
+                        parallelRanges(nb * cOut, costPerItem: (qh1 - qh0) * (qw1 - qw0), threads: inner) { items in
+                            for item in items {
+                                let b = item / cOut, co = item % cOut
+                                let src = product + co * columns + b * lPlane
+                                let dst = out + item * ho * wo
+                                for q in qh0..<qh1 {
+                                    let srow = src + q * wp, drow = dst + (s * q + rh - p) * wo + rw - p
+                                    for r in qw0..<qw1 { drow[s * r] = srow[r] }
                                 }
                             }
                         }
@@ -489,7 +533,6 @@ func phasedTransposedConvolution(_ x: Tensor, weight: Tensor, phases ph: Transpo
                 }
             }
         }
-        n0 += nb
     }
     return y
 }
@@ -509,45 +552,53 @@ func phasedTransposedConvolutionGradients(
         ShiftedLayout(channels: cOut, batch: nb, height: dh, width: dw, padTop: 0, padLeft: 0,
                       kernelHeight: mh, kernelWidth: mw)
     }
-    let chunk = samplesPerChunk(batch: n, rows: Swift.max(layout(1).depth, cIn), plane: layout(1).plane)
+    let one = layout(1)
+    let chunks = SampleChunks(batch: n, floatsPerSample: (one.depth + 2 * cIn) * one.plane)
+    let inner = chunks.threadsPerChunk
     let phaseWeights: [[Float]?] = needInput
         ? weight.scalars.withUnsafeBufferPointer { wp in
             (0..<(s * s)).map { phase in
                 let rh = phase / s, rw = phase % s
                 guard ph.hasTaps(rh: rh, rw: rw) else { return nil }
-                return layout(1).groupedWeights(rows: cIn) { ci, co, th, tw in
+                return one.groupedWeights(rows: cIn) { ci, co, th, tw in
                     ph.weight(wp.baseAddress!, ci: ci, co: co, rh: rh, rw: rw, mh: th, mw: tw)
                 }
             }
         }
         : []
+    // Per worker: dz_r, x placed at the output positions, the ∂L/∂x product; and the
+    // weight-gradient sums of every phase.
+    let big = layout(chunks.chunk)
+    let dzSize = big.bufferCount, placedSize = cIn * big.columns
+    let sumsSize = s * s * one.groups * cIn * one.depth, phaseSums = one.groups * cIn * one.depth
+    var scratch = WorkerScratch(workers: chunks.workers, count: dzSize + 2 * placedSize)
+    let scratchStride = scratch.count
+    var sums = [Float](repeating: 0, count: needWeight ? chunks.workers * sumsSize : 0)
     var dx = uninitializedFloats(needInput ? n * cIn * h * w : 0)
-    var dW = [Float](repeating: 0, count: needWeight ? cIn * cOut * kh * kw : 0)
-    var dz: [Float] = [], xPlaced: [Float] = [], product: [Float] = []
-    var n0 = 0
-    while n0 < n {
-        let nb = Swift.min(chunk, n - n0)
-        let l = layout(nb)
-        let columns = l.columns, lPlane = l.plane, unfold = l.unfold
-        if dz.count < l.bufferCount { dz = uninitializedFloats(l.bufferCount) }
-        if needWeight && xPlaced.count < cIn * columns { xPlaced = uninitializedFloats(cIn * columns) }
-        if needInput && product.count < cIn * columns { product = uninitializedFloats(cIn * columns) }
-        x.scalars.withUnsafeBufferPointer { xp in
-            dy.scalars.withUnsafeBufferPointer { gp in
-                dz.withUnsafeMutableBufferPointer { zp in
-                    xPlaced.withUnsafeMutableBufferPointer { xg in
-                        product.withUnsafeMutableBufferPointer { pp in
+    x.scalars.withUnsafeBufferPointer { xp in
+        dy.scalars.withUnsafeBufferPointer { gp in
+            dx.withUnsafeMutableBufferPointer { dxp in
+                sums.withUnsafeMutableBufferPointer { sp in
+                    scratch.withBase { base in
+                        chunks.forEach { worker, samples in
+                            let n0 = samples.lowerBound, nb = samples.count, l = layout(nb)
+                            let columns = l.columns, lPlane = l.plane, unfold = l.unfold
+                            let target = base + worker * scratchStride
+                            let placed = target + dzSize, product = placed + placedSize
                             if needWeight {
                                 l.place(xp.baseAddress! + n0 * cIn * h * w, channels: cIn, height: h, width: w,
-                                        top: 0, left: 0, rowSpacing: 1, into: xg.baseAddress!)
+                                        top: 0, left: 0, rowSpacing: 1, into: placed, threads: inner)
                             }
                             var first = true
                             for phase in 0..<(s * s) {
                                 let rh = phase / s, rw = phase % s
                                 guard ph.hasTaps(rh: rh, rw: rw) else { continue }
-                                // dz_r on rows co·unfold, zero wherever s·q + r − p falls outside dy.
-                                let source = gp.baseAddress! + n0 * cOut * ho * wo, target = zp.baseAddress!
-                                parallelRanges(cOut, costPerItem: nb * lPlane) { channels in
+                                // dz_r on rows co·unfold, zero wherever s·q + r − p falls outside dy
+                                // (columns r0..<r1 fall inside).
+                                let r0 = Swift.min(dw, (p - rw + s - 1) / s), lastW = wo - 1 + p - rw
+                                let r1 = lastW < 0 ? r0 : Swift.max(r0, Swift.min(dw, lastW / s + 1))
+                                let source = gp.baseAddress! + n0 * cOut * ho * wo
+                                parallelRanges(cOut, costPerItem: nb * lPlane, threads: inner) { channels in
                                     for co in channels {
                                         for b in 0..<nb {
                                             let d = target + co * unfold * columns + b * lPlane
@@ -556,41 +607,34 @@ func phasedTransposedConvolutionGradients(
                                                 let o = s * q + rh - p
                                                 let row = d + q * dw
                                                 if o < 0 || o >= ho { row.update(repeating: 0, count: dw); continue }
-                                                let srow = src + o * wo
-                                                for r in 0..<dw {
-                                                    let oc = s * r + rw - p
-                                                    row[r] = oc >= 0 && oc < wo ? srow[oc] : 0
-                                                }
+                                                let srow = src + o * wo + rw - p
+                                                for r in 0..<r0 { row[r] = 0 }
+                                                for r in r0..<r1 { row[r] = srow[s * r] }
+                                                for r in r1..<dw { row[r] = 0 }
                                             }
                                         }
                                     }
                                 }
-                                l.completeUnfolding(target)
+                                l.completeUnfolding(target, threads: inner)
                                 if needInput, let weights = phaseWeights[phase] {
                                     weights.withUnsafeBufferPointer { tp in
                                         accumulateTapProducts(l, input: target, weights: tp.baseAddress!, rows: cIn,
-                                                              into: pp.baseAddress!, accumulate: !first)
+                                                              into: product, accumulate: !first, threads: inner)
                                     }
                                 }
                                 first = false
                                 if needWeight {
-                                    let dU = tapWeightGradients(l, input: target, gradient: xg.baseAddress!, rows: cIn)
-                                    l.forEachGroupedEntry(dU, rows: cIn) { ci, co, th, tw, v in
-                                        let kappaH = rh + s * th, kappaW = rw + s * tw
-                                        if kappaH < kh && kappaW < kw {
-                                            dW[((ci * cOut + co) * kh + kappaH) * kw + kappaW] += v
-                                        }
-                                    }
+                                    accumulateTapWeightGradients(
+                                        l, input: target, gradient: placed, rows: cIn,
+                                        into: sp.baseAddress! + worker * sumsSize + phase * phaseSums, threads: inner)
                                 }
                             }
                             if needInput {
-                                dx.withUnsafeMutableBufferPointer { dxp in
-                                    if first {  // no phase has a tap: x does not reach y
-                                        (dxp.baseAddress! + n0 * cIn * h * w).update(repeating: 0, count: nb * cIn * h * w)
-                                    } else {
-                                        l.extract(pp.baseAddress!, rows: cIn, height: h, width: w, bias: nil,
-                                                  into: dxp.baseAddress! + n0 * cIn * h * w)
-                                    }
+                                if first {  // no phase has a tap: x does not reach y
+                                    (dxp.baseAddress! + n0 * cIn * h * w).update(repeating: 0, count: nb * cIn * h * w)
+                                } else {
+                                    l.extract(product, rows: cIn, height: h, width: w, bias: nil,
+                                              into: dxp.baseAddress! + n0 * cIn * h * w, threads: inner)
                                 }
                             }
                         }
@@ -598,7 +642,20 @@ func phasedTransposedConvolutionGradients(
                 }
             }
         }
-        n0 += nb
+    }
+    var dW = [Float](repeating: 0, count: needWeight ? cIn * cOut * kh * kw : 0)
+    if needWeight {
+        for phase in 0..<(s * s) where ph.hasTaps(rh: phase / s, rw: phase % s) {
+            let rh = phase / s, rw = phase % s
+            var total = [Float](repeating: 0, count: phaseSums)
+            for worker in 0..<chunks.workers {
+                for i in 0..<phaseSums { total[i] += sums[worker * sumsSize + phase * phaseSums + i] }
+            }
+            one.forEachGroupedEntry(total, rows: cIn) { ci, co, th, tw, v in
+                let kappaH = rh + s * th, kappaW = rw + s * tw
+                if kappaH < kh && kappaW < kw { dW[((ci * cOut + co) * kh + kappaH) * kw + kappaW] += v }
+            }
+        }
     }
     return (dx, dW)
 }
