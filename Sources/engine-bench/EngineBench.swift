@@ -114,12 +114,6 @@ struct EngineBench: ParsableCommand {
         let process = Process()
         process.executableURL = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0]).absoluteURL
         process.arguments = arguments
-        // OpenBLAS's idle worker threads spin (sched_yield) for 2^28 cycles by default before
-        // sleeping; on a 2-core machine that spinning steals the core our own loops need.
-        // The variable is read when the library loads, hence set for the child process.
-        var environment = ProcessInfo.processInfo.environment
-        if environment["OPENBLAS_THREAD_TIMEOUT"] == nil { environment["OPENBLAS_THREAD_TIMEOUT"] = "4" }
-        process.environment = environment
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()
