@@ -45,6 +45,11 @@ struct GradientTests {
         ConvCase(n: 3, cIn: 3, h: 33, w: 35, cOut: 4, k: 3, stride: 1, padding: 1),
         ConvCase(n: 2, cIn: 2, h: 40, w: 30, cOut: 3, k: 5, stride: 1, padding: 0),
         ConvCase(n: 2, cIn: 1, h: 36, w: 31, cOut: 2, k: 3, stride: 1, padding: 2),
+        // More than 8 channels (kernel rows not unfolded), and a batch that each thread
+        // works through in several cache-sized chunks.
+        ConvCase(n: 13, cIn: 12, h: 50, w: 46, cOut: 9, k: 3, stride: 1, padding: 1),
+        // Kernel smaller than the stride: the transposed convolution has phases without taps.
+        ConvCase(n: 5, cIn: 10, h: 8, w: 7, cOut: 11, k: 2, stride: 3, padding: 0),
     ]
 
     @Test(arguments: convCases)

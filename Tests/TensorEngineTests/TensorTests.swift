@@ -139,6 +139,46 @@ struct TensorTests {
         #expect(abs(m) < 0.03 && abs(v - 1) < 0.05)
     }
 
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func splitMatrixProductsMatchLoops(transposeA: Bool, transposeB: Bool) {
+        // Large enough to be split over the threads, along n (n ≥ m) and along m (m > n);
+        // sub-matrices of larger arrays (leading dimensions above the minimum), beta ≠ 0.
+        BLASThreads.set(2)
+        for (m, n, k) in [(70, 301, 37), (259, 66, 41)] {
+            var g = SeededGenerator(seed: UInt64(m + n))
+            let (ra, ca) = transposeA ? (k, m) : (m, k), (rb, cb) = transposeB ? (n, k) : (k, n)
+            let lda = ca + 3, ldb = cb + 5, ldc = n + 2
+            let a = Tensor.uniform(shape: [ra * lda], lower: -1, upper: 1, using: &g).scalars
+            let b = Tensor.uniform(shape: [rb * ldb], lower: -1, upper: 1, using: &g).scalars
+            var c = Tensor.uniform(shape: [m * ldc], lower: -1, upper: 1, using: &g).scalars
+            let c0 = c
+            a.withUnsafeBufferPointer { ap in
+                b.withUnsafeBufferPointer { bp in
+                    c.withUnsafeMutableBufferPointer { cp in
+                        sgemm(transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: 0.5,
+                              a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                              beta: -2, c: cp.baseAddress!, ldc: ldc)
+                    }
+                }
+            }
+            var worst = 0.0
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s = 0.0
+                    for l in 0..<k {
+                        let av = transposeA ? a[l * lda + i] : a[i * lda + l]
+                        let bv = transposeB ? b[j * ldb + l] : b[l * ldb + j]
+                        s += Double(av) * Double(bv)
+                    }
+                    worst = max(worst, abs(0.5 * s - 2 * Double(c0[i * ldc + j]) - Double(c[i * ldc + j])))
+                }
+                // Padding columns beyond n are untouched.
+                for j in n..<ldc { #expect(c[i * ldc + j] == c0[i * ldc + j]) }
+            }
+            #expect(worst < 1e-4, "m \(m) n \(n) k \(k): worst error \(worst)")
+        }
+    }
+
     @Test func blasThreadCountCanBeSet() {
         // An explicit count wins over the environment's default, even as the first call.
         BLASThreads.set(1)
