@@ -42,6 +42,22 @@ def ivus_net(c=16):
     ]))
 
 
+def vgg16(classes=10):
+    """VGG-16 with BatchNorm for 3×32×32 images: features 0, 1, 2, … as in makeVGG16."""
+    layers, channels = [], 3
+    for entry in [64, 64, None, 128, 128, None, 256, 256, 256, None, 512, 512, 512, None, 512, 512, 512, None]:
+        if entry is None:
+            layers.append(nn.MaxPool2d(2))
+        else:
+            layers += [nn.Conv2d(channels, entry, 3, padding=1), nn.BatchNorm2d(entry), nn.ReLU()]
+            channels = entry
+    return nn.Sequential(OrderedDict([
+        ("features", nn.Sequential(*layers)), ("flatten", nn.Flatten()),
+        ("classifier", nn.Sequential(OrderedDict([
+            ("fc1", nn.Linear(512, 512)), ("relu", nn.ReLU()), ("fc2", nn.Linear(512, classes))]))),
+    ]))
+
+
 class VAE(nn.Module):
     def __init__(self, inputs=784, latent=3, hidden=(512, 256)):
         super().__init__()

@@ -158,6 +158,35 @@ struct PyTorchAgreementTests {
         try expectParameterGradients(net, ref, prefix: "ivus16")
     }
 
+    /// VGG-16 on 3×32×32: training-mode logits for a batch of 4 (batch statistics), then
+    /// loss, logits and every gradient for one image in evaluation mode (running statistics
+    /// from the recipe). Training-mode gradients are not compared: the last blocks normalize
+    /// a 1×1 map over the batch, and PyTorch's own float32 gradients are 10⁻⁴ off float64
+    /// there. The image is the one make_reference.py picked for its distance from ReLU kinks.
+    @Test func vgg16() throws {
+        let ref = try PyTorchReference.load()
+        let recipe = try #require(ref.recipes["vgg16"])
+        let trained = makeVGG16()
+        try fillDeterministic(trained, recipe: recipe)
+        trained.train()
+        try expectAgreement("training-mode logits", trained(patternImage([4, 3, 32, 32], seed: 5001)), ref,
+                            "vgg16/train_logits")
+        let net = makeVGG16()
+        try fillDeterministic(net, recipe: recipe)
+        net.eval()
+        let seed = Int(try #require(ref.scalars["vgg16/input_seed"]))
+        let x = Variable(patternImage([1, 3, 32, 32], seed: seed), requiresGradient: true)
+        let margin = smallestRelativeReLUInput(net, x.value)
+        #expect(margin > 0.3 * ref.scalars["vgg16/relu_margin"]!, "a ReLU input is within \(margin) of zero")
+        let logits = net(x)
+        let loss = softmaxCrossEntropy(logits: logits, labels: [7])
+        #expect(abs(Double(loss.value.scalar) - ref.scalars["vgg16/loss"]!) < 1e-4 * ref.scalars["vgg16/loss"]!)
+        try expectAgreement("logits", logits.value, ref, "vgg16/logits")
+        loss.backward()
+        try expectAgreement("dL/dx", x.gradient, ref, "vgg16/input_grad")
+        try expectParameterGradients(net, ref, prefix: "vgg16")
+    }
+
     @Test func variationalAutoencoder() throws {
         let ref = try PyTorchReference.load()
         let vae = VariationalAutoencoder(inputCount: 784, latentCount: 3)
