@@ -64,6 +64,23 @@ def vgg_loss(net, x, seed):
     return torch.nn.functional.cross_entropy(net(x), torch.tensor(VGG_LABELS))
 
 
+GAN_BATCH = 1
+
+
+def gan_loss(gan, x, seed):
+    """A scalar touching all four α-GAN networks: MSE of E(x) and G(z) against pattern
+    targets, plus the mean logits of both discriminators; z is pattern seed + 1000."""
+    F = torch.nn.functional
+    z = models.pattern_tensor((GAN_BATCH, 128), seed + 1000).to(x.dtype)
+    if x.requires_grad:
+        z.requires_grad_(True)
+    code_target = models.pattern_tensor((GAN_BATCH, 128), seed + 2000, scale=0.5).to(x.dtype)
+    image_target = models.pattern_tensor((GAN_BATCH, 3, 32, 32), seed + 3000).to(x.dtype)
+    loss = (F.mse_loss(gan["encoder"](x), code_target) + F.mse_loss(gan["generator"](z), image_target)
+            + gan["codeDiscriminator"](z).mean() + gan["imageDiscriminator"](x).mean())
+    return loss, z
+
+
 def well_posed_input_seed(make_net, shape, loss, training, candidates):
     """The input seed for a gradient case. Among seeds whose PyTorch float32 parameter
     gradients are within 1e-5 of float64 (the case is well conditioned), the one whose
@@ -76,13 +93,14 @@ def well_posed_input_seed(make_net, shape, loss, training, candidates):
         nets[dtype] = net.to(dtype).train(training)
     relu_inputs = []
     for m in nets[torch.float64].modules():
-        if isinstance(m, torch.nn.ReLU):
+        if isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU)):
             m.register_forward_hook(lambda mod, inp, out: relu_inputs.append(inp[0].detach()))
 
     def gradients(dtype, seed):
         net = nets[dtype]
         net.zero_grad()
-        loss(net, image(shape, seed).to(dtype), seed).backward()
+        value = loss(net, image(shape, seed).to(dtype), seed)
+        (value[0] if isinstance(value, tuple) else value).backward()
         return {n: p.grad.double().clone() for n, p in net.named_parameters()}
 
     best = None
@@ -179,6 +197,23 @@ def main():
     S["vgg16/loss"] = loss.item()
     param_grads(net, T, "vgg16")
     print(f"VGG-16 gradient case: input seed {seed}, ReLU margin {margin:.2e}, PyTorch float32 error {error:.2e}")
+
+    # α-GAN (latent 128, 3×32×32), evaluation mode (running statistics from the recipe):
+    # gan_loss for one image and one code, its gradients with respect to x, z and every parameter.
+    gan = models.alpha_gan()
+    ref["recipes"]["alphagan"] = models.fill_deterministic(gan)
+    seed, margin, error = well_posed_input_seed(models.alpha_gan, (GAN_BATCH, 3, 32, 32), gan_loss, False,
+                                                range(6001, 6041))
+    S["alphagan/input_seed"], S["alphagan/relu_margin"], S["alphagan/pytorch_float32_error"] = seed, margin, error
+    gan.eval()
+    x = image((GAN_BATCH, 3, 32, 32), seed).requires_grad_(True)
+    loss, z = gan_loss(gan, x, seed)
+    loss.backward()
+    S["alphagan/loss"] = loss.item()
+    T["alphagan/input_grad"] = encode(x.grad)
+    T["alphagan/code_grad"] = encode(z.grad)
+    param_grads(gan, T, "alphagan")
+    print(f"α-GAN gradient case: input seed {seed}, ReLU margin {margin:.2e}, PyTorch float32 error {error:.2e}")
 
     # VAE-784 (latent 3), batch 4, fixed ε: negative ELBO.
     vae = models.VAE(784, 3)

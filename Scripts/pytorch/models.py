@@ -58,6 +58,69 @@ def vgg16(classes=10):
     ]))
 
 
+class Residual(nn.Module):
+    """body(x) + x, as the engine's Residual (no shortcut)."""
+
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return self.body(x) + x
+
+
+def residual_block(channels, activation):
+    """makeResidualBlock: conv → BN → act → conv → BN, plus the input, then act."""
+    body = nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(channels, channels, 3, padding=1)), ("bn1", nn.BatchNorm2d(channels)),
+        ("act", activation()), ("conv2", nn.Conv2d(channels, channels, 3, padding=1)),
+        ("bn2", nn.BatchNorm2d(channels))]))
+    return nn.Sequential(OrderedDict([("residual", Residual(body)), ("activation", activation())]))
+
+
+def alpha_gan(latent=128):
+    """The engine's AlphaGAN: (encoder, generator, code discriminator, image discriminator)."""
+    def lrelu():
+        return nn.LeakyReLU(0.2)
+
+    def down(i, o, bn):
+        layers = [("conv", nn.Conv2d(i, o, 4, stride=2, padding=1))]
+        if bn:
+            layers.append(("bn", nn.BatchNorm2d(o)))
+        layers.append(("act", lrelu()))
+        return nn.Sequential(OrderedDict(layers))
+
+    def up(i, o):
+        return nn.Sequential(OrderedDict([
+            ("deconv", nn.ConvTranspose2d(i, o, 4, stride=2, padding=1)), ("bn", nn.BatchNorm2d(o)),
+            ("act", nn.ReLU())]))
+
+    encoder = nn.Sequential(OrderedDict([
+        ("stem", nn.Sequential(OrderedDict([
+            ("conv", nn.Conv2d(3, 64, 3, padding=1)), ("bn", nn.BatchNorm2d(64)), ("act", lrelu())]))),
+        ("res1", residual_block(64, lrelu)), ("down1", down(64, 128, True)),
+        ("res2", residual_block(128, lrelu)), ("down2", down(128, 256, True)),
+        ("res3", residual_block(256, lrelu)), ("down3", down(256, 256, True)),
+        ("flatten", nn.Flatten()), ("fc", nn.Linear(4096, latent))]))
+    generator = nn.Sequential(OrderedDict([
+        ("fc", nn.Linear(latent, 4096)), ("reshape", nn.Unflatten(1, (256, 4, 4))),
+        ("bn", nn.BatchNorm2d(256)), ("act", nn.ReLU()),
+        ("up1", up(256, 128)), ("res1", residual_block(128, nn.ReLU)),
+        ("up2", up(128, 64)), ("res2", residual_block(64, nn.ReLU)),
+        ("up3", up(64, 32)), ("head", nn.Conv2d(32, 3, 3, padding=1)), ("tanh", nn.Tanh())]))
+    code_discriminator = nn.Sequential(OrderedDict([
+        ("fc1", nn.Linear(latent, 750)), ("act1", lrelu()), ("fc2", nn.Linear(750, 750)), ("act2", lrelu()),
+        ("fc3", nn.Linear(750, 1))]))
+    image_discriminator = nn.Sequential(OrderedDict([
+        ("stem", nn.Sequential(OrderedDict([("conv", nn.Conv2d(3, 64, 3, padding=1)), ("act", lrelu())]))),
+        ("res1", residual_block(64, lrelu)), ("down1", down(64, 128, False)),
+        ("res2", residual_block(128, lrelu)), ("down2", down(128, 256, False)),
+        ("down3", down(256, 256, False)), ("flatten", nn.Flatten()), ("fc", nn.Linear(4096, 1))]))
+    return nn.ModuleDict(OrderedDict([
+        ("encoder", encoder), ("generator", generator),
+        ("codeDiscriminator", code_discriminator), ("imageDiscriminator", image_discriminator)]))
+
+
 class VAE(nn.Module):
     def __init__(self, inputs=784, latent=3, hidden=(512, 256)):
         super().__init__()

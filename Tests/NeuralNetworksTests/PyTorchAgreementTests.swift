@@ -187,6 +187,48 @@ struct PyTorchAgreementTests {
         try expectParameterGradients(net, ref, prefix: "vgg16")
     }
 
+    /// The α-GAN's four networks in evaluation mode (running statistics from the recipe):
+    /// MSE of E(x) and G(z) against pattern targets plus the mean logits of both
+    /// discriminators, for one image x and one code z; the loss and every gradient (x, z and
+    /// all parameters) against PyTorch. Covers the strided convolutions, the stride-2
+    /// transposed convolutions, residual blocks, LeakyReLU and tanh.
+    @Test func alphaGAN() throws {
+        let ref = try PyTorchReference.load()
+        let gan = AlphaGAN()
+        let recipe = try #require(ref.recipes["alphagan"])
+        let networks = [("encoder", gan.encoder), ("generator", gan.generator),
+                        ("codeDiscriminator", gan.codeDiscriminator), ("imageDiscriminator", gan.imageDiscriminator)]
+        for (name, net) in networks {
+            let own = recipe.filter { $0.name.hasPrefix(name + "/") }.map {
+                PyTorchReference.Recipe(name: String($0.name.dropFirst(name.count + 1)), seed: $0.seed,
+                                        scale: $0.scale, offset: $0.offset, absolute: $0.absolute)
+            }
+            try fillDeterministic(net, recipe: own)
+            net.eval()
+        }
+        let seed = Int(try #require(ref.scalars["alphagan/input_seed"]))
+        let x = Variable(patternImage([1, 3, 32, 32], seed: seed), requiresGradient: true)
+        let z = Variable(patternTensor([1, 128], seed: seed + 1000), requiresGradient: true)
+        let margin = min(smallestRelativeReLUInput(gan.encoder, x.value), smallestRelativeReLUInput(gan.imageDiscriminator, x.value),
+                         smallestRelativeReLUInput(gan.generator, z.value), smallestRelativeReLUInput(gan.codeDiscriminator, z.value))
+        #expect(margin > 0.3 * ref.scalars["alphagan/relu_margin"]!, "a ReLU input is within \(margin) of zero")
+        let loss = meanSquaredError(gan.encoder(x), patternTensor([1, 128], seed: seed + 2000, scale: 0.5))
+            + meanSquaredError(gan.generator(z), patternTensor([1, 3, 32, 32], seed: seed + 3000))
+            + mean(gan.codeDiscriminator(z)) + mean(gan.imageDiscriminator(x))
+        #expect(abs(Double(loss.value.scalar) - ref.scalars["alphagan/loss"]!) < 1e-4 * abs(ref.scalars["alphagan/loss"]!))
+        loss.backward()
+        try expectAgreement("dL/dx", x.gradient, ref, "alphagan/input_grad")
+        try expectAgreement("dL/dz", z.gradient, ref, "alphagan/code_grad")
+        var checked = 0
+        for (name, net) in networks {
+            for (parameter, p) in net.namedParameters() {
+                try expectAgreement(parameter, p.gradient, ref, "alphagan/grad/\(name)/\(parameter)")
+                checked += 1
+            }
+        }
+        #expect(checked == recipe.filter { !$0.name.hasSuffix("running_mean") && !$0.name.hasSuffix("running_var") }.count)
+    }
+
     @Test func variationalAutoencoder() throws {
         let ref = try PyTorchReference.load()
         let vae = VariationalAutoencoder(inputCount: 784, latentCount: 3)
@@ -242,23 +284,24 @@ struct PyTorchAgreementTests {
     }
 }
 
-/// min over the ReLUs of a sequential tree of min |input| / max |input| at that ReLU, for
+/// min over the (leaky) ReLUs of a network of min |input| / max |input| at that ReLU, for
 /// one forward pass of `x` (training-mode statistics are left as they were found).
 func smallestRelativeReLUInput(_ net: Sequential, _ x: Tensor) -> Double {
-    func leaves(_ layer: any Layer) -> [any Layer] {
-        if let s = layer as? Sequential { return s.layers.flatMap { leaves($0.layer) } }
-        return [layer]
-    }
     let saved = net.namedBuffers().map { $0.variable.value }
     defer { for (b, v) in zip(net.namedBuffers(), saved) { b.variable.value = v } }
-    var h = x, margin = Double.infinity
-    for layer in leaves(net) {
-        if layer is ReLU {
+    var margin = Double.infinity
+    // Walks sequential containers and residual blocks (body(x) + x), measuring at every
+    // ReLU and LeakyReLU.
+    func run(_ layer: any Layer, _ h: Tensor) -> Tensor {
+        if let s = layer as? Sequential { return s.layers.reduce(h) { run($1.layer, $0) } }
+        if let r = layer as? Residual, r.shortcut == nil { return (Variable(run(r.body, h)) + Variable(h)).value }
+        if layer is ReLU || layer is LeakyReLU {
             let magnitudes = h.scalars.map { Double(abs($0)) }
             margin = min(margin, magnitudes.min()! / magnitudes.max()!)
         }
-        h = layer(h)
+        return layer(h)
     }
+    _ = run(net, x)
     return margin
 }
 
