@@ -97,6 +97,21 @@ public func parallelElementRanges(_ count: Int, _ body: (Range<Int>) -> Void) {
     parallelRanges(count, costPerItem: 1) { body($0) }
 }
 
+/// Splits `0..<count` into `parts` contiguous shares that run concurrently (inline when
+/// `parts` is 1) and walks each share in order, in blocks of at most `blockSize`:
+/// `body(part, block)`. Parts must write disjoint memory.
+func forEachBlock(of count: Int, parts: Int, blockSize: Int, _ body: (Int, Range<Int>) -> Void) {
+    concurrentBlocks(parts, costPerBlock: parts > 1 ? parallelProductThreshold : 0) { part in
+        let hi = count * (part + 1) / parts
+        var lo = count * part / parts
+        while lo < hi {
+            let end = Swift.min(hi, lo + blockSize)
+            body(part, lo..<end)
+            lo = end
+        }
+    }
+}
+
 /// Runs `body(block)` for every block in `0..<blocks`, spread over the engine's threads
 /// when `blocks · costPerBlock` (≈ element operations) makes it worthwhile. Blocks must
 /// write disjoint memory.

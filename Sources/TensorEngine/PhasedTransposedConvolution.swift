@@ -50,15 +50,14 @@ func phasedTransposedConvolution(_ x: Tensor, weight: Tensor, phases ph: Transpo
     }
     let bufferSize = layout(chunks.chunk).bufferCount
     var scratch = WorkerScratch(workers: chunks.workers, count: bufferSize + cOut * layout(chunks.chunk).columns)
-    let scratchStride = scratch.count
     var y = [Float](repeating: 0, count: n * cOut * ho * wo)
     x.scalars.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
-            scratch.withBase { base in
+            scratch.withBuffers { bufferOf in
                 chunks.forEach { worker, samples in
                     let nb = samples.count, l = layout(nb)
                     let qh = l.outputHeight, qw = l.outputWidth, wp = l.paddedWidth, lPlane = l.plane, columns = l.columns
-                    let buffer = base + worker * scratchStride, product = buffer + bufferSize
+                    let buffer = bufferOf(worker), product = buffer + bufferSize
                     l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
                     for phase in 0..<(s * s) {
                         guard let weights = phaseWeights[phase] else { continue }
@@ -128,18 +127,17 @@ func phasedTransposedConvolutionGradients(
     let dzSize = big.bufferCount, placedSize = cIn * big.columns
     let sumsSize = s * s * one.groups * cIn * one.depth, phaseSums = one.groups * cIn * one.depth
     var scratch = WorkerScratch(workers: chunks.workers, count: dzSize + 2 * placedSize)
-    let scratchStride = scratch.count
     var sums = [Float](repeating: 0, count: needWeight ? chunks.workers * sumsSize : 0)
     var dx = uninitializedFloats(needInput ? n * cIn * h * w : 0)
     x.scalars.withUnsafeBufferPointer { xp in
         dy.scalars.withUnsafeBufferPointer { gp in
             dx.withUnsafeMutableBufferPointer { dxp in
                 sums.withUnsafeMutableBufferPointer { sp in
-                    scratch.withBase { base in
+                    scratch.withBuffers { bufferOf in
                         chunks.forEach { worker, samples in
                             let n0 = samples.lowerBound, nb = samples.count, l = layout(nb)
                             let columns = l.columns, lPlane = l.plane, unfold = l.unfold
-                            let target = base + worker * scratchStride
+                            let target = bufferOf(worker)
                             let placed = target + dzSize, product = placed + placedSize
                             if needWeight {
                                 l.place(xp.baseAddress! + n0 * cIn * h * w, channels: cIn, height: h, width: w,
@@ -203,10 +201,8 @@ func phasedTransposedConvolutionGradients(
     if needWeight {
         for phase in 0..<(s * s) where ph.hasTaps(rh: phase / s, rw: phase % s) {
             let rh = phase / s, rw = phase % s
-            var total = [Float](repeating: 0, count: phaseSums)
-            for worker in 0..<chunks.workers {
-                for i in 0..<phaseSums { total[i] += sums[worker * sumsSize + phase * phaseSums + i] }
-            }
+            let total = sumOfWorkerParts(sums, workers: chunks.workers, stride: sumsSize,
+                                         range: phase * phaseSums..<(phase + 1) * phaseSums)
             one.forEachGroupedEntry(total, rows: cIn) { ci, co, th, tw, v in
                 let kappaH = rh + s * th, kappaW = rw + s * tw
                 if kappaH < kh && kappaW < kw { dW[((ci * cOut + co) * kh + kappaH) * kw + kappaW] += v }

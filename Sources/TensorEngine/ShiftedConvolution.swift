@@ -198,15 +198,7 @@ func forEachColumnBlock(
 ) -> Int {
     let parts = threads > 1 && columns * costPerColumn >= parallelProductThreshold && columns >= 64 * threads
         ? threads : 1
-    concurrentBlocks(parts, costPerBlock: parts > 1 ? parallelProductThreshold : 0) { part in
-        let lo = columns * part / parts, hi = columns * (part + 1) / parts
-        var c0 = lo
-        while c0 < hi {
-            let c1 = Swift.min(hi, c0 + blockColumns)
-            body(part, c0..<c1)
-            c0 = c1
-        }
-    }
+    forEachBlock(of: columns, parts: parts, blockSize: blockColumns, body)
     return parts
 }
 
@@ -290,30 +282,40 @@ struct SampleChunks {
     /// Calls `body(worker, samples)` for every chunk; each worker's chunks run in order,
     /// workers concurrently. `worker` < ``workers``.
     func forEach(_ body: (Int, Range<Int>) -> Void) {
-        concurrentBlocks(workers, costPerBlock: workers > 1 ? parallelProductThreshold : 0) { worker in
-            let lo = batch * worker / workers, hi = batch * (worker + 1) / workers
-            var n0 = lo
-            while n0 < hi {
-                let n1 = Swift.min(hi, n0 + chunk)
-                body(worker, n0..<n1)
-                n0 = n1
-            }
-        }
+        forEachBlock(of: batch, parts: workers, blockSize: chunk, body)
     }
 }
 
 /// Scratch memory for every worker of a ``SampleChunks``: `count` floats each.
 struct WorkerScratch {
     private var storage: [Float]
-    let count: Int
+    private let count: Int
     init(workers: Int, count: Int) {
         self.count = count
         storage = uninitializedFloats(workers * count)
     }
-    /// Runs `body` with a pointer to worker w's floats at `base + w·count`.
-    mutating func withBase<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-        storage.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    /// Runs `body` with a function that gives worker w's floats.
+    mutating func withBuffers<R>(_ body: ((Int) -> UnsafeMutablePointer<Float>) -> R) -> R {
+        let count = self.count
+        return storage.withUnsafeMutableBufferPointer { all in
+            let base = all.baseAddress!
+            return body { worker in base + worker * count }
+        }
     }
+}
+
+/// Σ over workers w of `parts[w·stride + range]`: the reduction of per-worker
+/// weight-gradient sums laid out `stride` floats apart.
+func sumOfWorkerParts(_ parts: [Float], workers: Int, stride: Int, range: Range<Int>) -> [Float] {
+    var total = Array(parts[range])
+    total.withUnsafeMutableBufferPointer { tp in
+        parts.withUnsafeBufferPointer { pp in
+            for worker in 1..<Swift.max(workers, 1) {
+                addVectors(tp.baseAddress!, pp.baseAddress! + worker * stride + range.lowerBound, count: range.count)
+            }
+        }
+    }
+    return total
 }
 
 // MARK: Stride-1 convolution
@@ -336,17 +338,16 @@ func shiftedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, padding p: I
     let big = layout(chunks.chunk), inner = chunks.threadsPerChunk
     let bufferSize = big.bufferCount, productSize = cOut * big.columns
     var scratch = WorkerScratch(workers: chunks.workers, count: bufferSize + productSize)
-    let scratchStride = scratch.count
     var y = uninitializedFloats(n * cOut * ho * wo)
     let biasValues = bias?.scalars ?? []
     x.scalars.withUnsafeBufferPointer { xp in
         weights.withUnsafeBufferPointer { wp in
             biasValues.withUnsafeBufferPointer { bp in
                 y.withUnsafeMutableBufferPointer { yp in
-                    scratch.withBase { base in
+                    scratch.withBuffers { bufferOf in
                         chunks.forEach { worker, samples in
                             let l = layout(samples.count)
-                            let buffer = base + worker * scratchStride, product = buffer + bufferSize
+                            let buffer = bufferOf(worker), product = buffer + bufferSize
                             l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
                             accumulateTapProducts(l, input: buffer, weights: wp.baseAddress!, rows: cOut,
                                                   into: product, accumulate: false, threads: inner)
@@ -397,7 +398,6 @@ func shiftedConvolutionGradients(
         needWeight ? inputLayout(chunks.chunk).bufferCount + cOut * inputLayout(chunks.chunk).columns : 0,
         needInput ? gradientLayout(chunks.chunk).bufferCount + cIn * gradientLayout(chunks.chunk).columns : 0)
     var scratch = WorkerScratch(workers: chunks.workers, count: scratchSize)
-    let scratchStride = scratch.count
     var sums = [Float](repeating: 0, count: needWeight ? chunks.workers * sumsSize : 0)
     var dx = uninitializedFloats(needInput ? n * cIn * h * w : 0)
     x.scalars.withUnsafeBufferPointer { xp in
@@ -405,10 +405,10 @@ func shiftedConvolutionGradients(
             flipped.withUnsafeBufferPointer { fp in
                 dx.withUnsafeMutableBufferPointer { dxp in
                     sums.withUnsafeMutableBufferPointer { sp in
-                        scratch.withBase { base in
+                        scratch.withBuffers { bufferOf in
                             chunks.forEach { worker, samples in
                                 let n0 = samples.lowerBound, nb = samples.count
-                                let buffer = base + worker * scratchStride
+                                let buffer = bufferOf(worker)
                                 if needWeight {  // dW_g += dY · view_g(X)ᵀ, dY placed at the output positions
                                     let l = inputLayout(nb)
                                     let placed = buffer + l.bufferCount
@@ -436,8 +436,7 @@ func shiftedConvolutionGradients(
     }
     var dw = [Float](repeating: 0, count: needWeight ? cOut * cIn * kh * kw : 0)
     if needWeight {
-        var total = Array(sums[0..<sumsSize])
-        for worker in 1..<chunks.workers { for i in 0..<sumsSize { total[i] += sums[worker * sumsSize + i] } }
+        let total = sumOfWorkerParts(sums, workers: chunks.workers, stride: sumsSize, range: 0..<sumsSize)
         xOne.forEachGroupedEntry(total, rows: cOut) { co, ci, i, j, v in dw[((co * cIn + ci) * kh + i) * kw + j] = v }
     }
     return (dx, dw)
