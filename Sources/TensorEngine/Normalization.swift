@@ -74,33 +74,12 @@ public func batchNorm(
     let gammaValue = gamma.value
     return Variable.result(value, inputs: [x, gamma, beta]) {
         { dy in
-            // Σ dy and Σ dy·x̂ per channel (x̂ recomputed as (x − μ)/σ): needed for ∂L/∂γ,
-            // ∂L/∂β and, in training, ∂L/∂x; skipped for a frozen layer in evaluation.
-            var sumDy = [Double](repeating: 0, count: c)
-            var sumDyXhat = [Double](repeating: 0, count: c)
+            // Σ dy and Σ dy·x̂ per channel: needed for ∂L/∂γ, ∂L/∂β and, in training, ∂L/∂x;
+            // skipped for a frozen layer in evaluation.
             let needSums = (training && x.requiresGradient) || gamma.requiresGradient || beta.requiresGradient
-            if needSums { dy.scalars.withUnsafeBufferPointer { gp in
-                xv.scalars.withUnsafeBufferPointer { xp in
-                    sumDy.withUnsafeMutableBufferPointer { s1p in
-                        sumDyXhat.withUnsafeMutableBufferPointer { s2p in
-                            parallelRanges(c, costPerItem: m) { channels in
-                                for ch in channels {
-                                    var s1 = 0.0, s2 = 0.0
-                                    for b in 0..<n {
-                                        let o = (b * c + ch) * plane
-                                        let (a1, a2) = blockedSumAndCenteredDot(gp.baseAddress! + o, xp.baseAddress! + o,
-                                                                                count: plane, center: meanC[ch])
-                                        s1 += a1
-                                        s2 += a2
-                                    }
-                                    s1p[ch] = s1
-                                    s2p[ch] = s2 * Double(invStd[ch])
-                                }
-                            }
-                        }
-                    }
-                }
-            } }
+            let (sumDy, sumDyXhat) = needSums
+                ? channelGradientSums(dy, input: xv, batch: n, channels: c, plane: plane, mean: meanC, inverseStd: invStd)
+                : ([Double](repeating: 0, count: c), [Double](repeating: 0, count: c))
             var grads: [Tensor?] = [nil, nil, nil]
             if x.requiresGradient {
                 // Training: dx = k·(dy − mean(dy) − x̂·mean(dy·x̂)), k = γ/σ, written as
@@ -171,6 +150,38 @@ func affineCombination(
         i += 8
     }
     while i < count { d[i] = dyScale * g[i] + xScale * (x[i] - center) + shift; i += 1 }
+}
+
+/// Per-channel Σ dy and Σ dy·x̂ of [N, C, P] data, with x̂ = (x − mean)·inverseStd
+/// recomputed from the input x (the sums behind BatchNorm's gradients).
+func channelGradientSums(
+    _ dy: Tensor, input x: Tensor, batch n: Int, channels c: Int, plane: Int, mean: [Float], inverseStd: [Float]
+) -> (sumDy: [Double], sumDyXhat: [Double]) {
+    var sumDy = [Double](repeating: 0, count: c)
+    var sumDyXhat = [Double](repeating: 0, count: c)
+    dy.scalars.withUnsafeBufferPointer { gp in
+        x.scalars.withUnsafeBufferPointer { xp in
+            sumDy.withUnsafeMutableBufferPointer { s1p in
+                sumDyXhat.withUnsafeMutableBufferPointer { s2p in
+                    parallelRanges(c, costPerItem: n * plane) { channels in
+                        for ch in channels {
+                            var s1 = 0.0, s2 = 0.0
+                            for b in 0..<n {
+                                let o = (b * c + ch) * plane
+                                let (a1, a2) = blockedSumAndCenteredDot(gp.baseAddress! + o, xp.baseAddress! + o,
+                                                                        count: plane, center: mean[ch])
+                                s1 += a1
+                                s2 += a2
+                            }
+                            s1p[ch] = s1
+                            s2p[ch] = s2 * Double(inverseStd[ch])
+                        }
+                    }
+                }
+            }
+        }
+    }
+    return (sumDy, sumDyXhat)
 }
 
 /// Per-channel mean and biased variance of [N, C, P] data (P = H·W, or 1 for [N, C]),
