@@ -56,12 +56,20 @@ GRADIENT_SHAPE = (4, 1, 16, 16)  # the IVUS gradient case
 VGG_LABELS = [7]  # the VGG-16 gradient case: one 3×32×32 image
 
 
+def ivus_loss_of_output(y, seed):
+    return torch.nn.functional.mse_loss(y, image(GRADIENT_SHAPE, seed + 1).to(y.dtype))
+
+
 def ivus_loss(net, x, seed):
-    return torch.nn.functional.mse_loss(net(x), image(GRADIENT_SHAPE, seed + 1).to(x.dtype))
+    return ivus_loss_of_output(net(x), seed)
+
+
+def vgg_loss_of_logits(logits):
+    return torch.nn.functional.cross_entropy(logits, torch.tensor(VGG_LABELS))
 
 
 def vgg_loss(net, x, seed):
-    return torch.nn.functional.cross_entropy(net(x), torch.tensor(VGG_LABELS))
+    return vgg_loss_of_logits(net(x))
 
 
 GAN_BATCH = 1
@@ -116,6 +124,15 @@ def well_posed_input_seed(make_net, shape, loss, training, candidates):
     return best
 
 
+def pick_input_seed(S, prefix, make_net, shape, loss, training, candidates):
+    """well_posed_input_seed, recorded under prefix/ (seed, ReLU margin, PyTorch's float32
+    error) and printed; returns the seed."""
+    seed, margin, error = well_posed_input_seed(make_net, shape, loss, training, candidates)
+    S[f"{prefix}/input_seed"], S[f"{prefix}/relu_margin"], S[f"{prefix}/pytorch_float32_error"] = seed, margin, error
+    print(f"{prefix} gradient case: input seed {seed}, ReLU margin {margin:.2e}, PyTorch float32 error {error:.2e}")
+    return seed
+
+
 def main():
     ref = {"recipes": {}, "tensors": {}, "scalars": {}}
     T, S = ref["tensors"], ref["scalars"]
@@ -158,21 +175,18 @@ def main():
     # largest) of zero: on 2×64×64 images the nearest one is ~1e-6 away for every input
     # tried. The seed below keeps them ≥ 1e-5 away, with float32 gradients within 1e-5 of
     # float64 (see well_posed_input_seed). make_reference.py prints both figures.
-    seed, margin, error = well_posed_input_seed(models.ivus_net, GRADIENT_SHAPE, ivus_loss, True, range(2001, 2041))
-    S["ivus16/input_seed"], S["ivus16/relu_margin"], S["ivus16/pytorch_float32_error"] = seed, margin, error
+    seed = pick_input_seed(S, "ivus16", models.ivus_net, GRADIENT_SHAPE, ivus_loss, True, range(2001, 2041))
     net = models.ivus_net()
     ref["recipes"]["ivus16"] = models.fill_deterministic(net)
     net.train()
     x = image(GRADIENT_SHAPE, seed).requires_grad_(True)
-    target = image(GRADIENT_SHAPE, seed + 1)
     y = net(x)
-    loss = torch.nn.functional.mse_loss(y, target)
+    loss = ivus_loss_of_output(y, seed)
     loss.backward()
     T["ivus16/output"] = encode(y)
     T["ivus16/input_grad"] = encode(x.grad)
     S["ivus16/loss"] = loss.item()
     param_grads(net, T, "ivus16")
-    print(f"IVUS gradient case: input seed {seed}, ReLU margin {margin:.2e}, PyTorch float32 error {error:.2e}")
 
     # VGG-16 (3×32×32): training-mode logits for a batch of 4 (batch statistics), then the
     # gradients of one image in evaluation mode (running statistics from fill_deterministic).
@@ -183,28 +197,24 @@ def main():
     net.train()
     with torch.no_grad():
         T["vgg16/train_logits"] = encode(net(image((4, 3, 32, 32), 5001)))
-    seed, margin, error = well_posed_input_seed(models.vgg16, (1, 3, 32, 32), vgg_loss, False, range(5001, 5031))
-    S["vgg16/input_seed"], S["vgg16/relu_margin"], S["vgg16/pytorch_float32_error"] = seed, margin, error
+    seed = pick_input_seed(S, "vgg16", models.vgg16, (1, 3, 32, 32), vgg_loss, False, range(5001, 5031))
     net = models.vgg16()
     models.fill_deterministic(net)
     net.eval()
     x = image((1, 3, 32, 32), seed).requires_grad_(True)
     logits = net(x)
-    loss = torch.nn.functional.cross_entropy(logits, torch.tensor(VGG_LABELS))
+    loss = vgg_loss_of_logits(logits)
     loss.backward()
     T["vgg16/logits"] = encode(logits)
     T["vgg16/input_grad"] = encode(x.grad)
     S["vgg16/loss"] = loss.item()
     param_grads(net, T, "vgg16")
-    print(f"VGG-16 gradient case: input seed {seed}, ReLU margin {margin:.2e}, PyTorch float32 error {error:.2e}")
 
     # α-GAN (latent 128, 3×32×32), evaluation mode (running statistics from the recipe):
     # gan_loss for one image and one code, its gradients with respect to x, z and every parameter.
     gan = models.alpha_gan()
     ref["recipes"]["alphagan"] = models.fill_deterministic(gan)
-    seed, margin, error = well_posed_input_seed(models.alpha_gan, (GAN_BATCH, 3, 32, 32), gan_loss, False,
-                                                range(6001, 6041))
-    S["alphagan/input_seed"], S["alphagan/relu_margin"], S["alphagan/pytorch_float32_error"] = seed, margin, error
+    seed = pick_input_seed(S, "alphagan", models.alpha_gan, (GAN_BATCH, 3, 32, 32), gan_loss, False, range(6001, 6041))
     gan.eval()
     x = image((GAN_BATCH, 3, 32, 32), seed).requires_grad_(True)
     loss, z = gan_loss(gan, x, seed)
@@ -213,7 +223,6 @@ def main():
     T["alphagan/input_grad"] = encode(x.grad)
     T["alphagan/code_grad"] = encode(z.grad)
     param_grads(gan, T, "alphagan")
-    print(f"α-GAN gradient case: input seed {seed}, ReLU margin {margin:.2e}, PyTorch float32 error {error:.2e}")
 
     # VAE-784 (latent 3), batch 4, fixed ε: negative ELBO.
     vae = models.VAE(784, 3)

@@ -90,6 +90,28 @@ struct PyTorchAgreementTests {
         }
     }
 
+    /// One gradient case of make_reference.py, stored under `prefix`: the input is
+    /// `input(seed)` for the stored seed; our ReLU inputs must stay clear of zero (within
+    /// 0.3 of PyTorch's float64 margin), then the loss, the output (`prefix/outputName`),
+    /// dL/dx and every parameter gradient must agree.
+    func expectGradientCase(
+        _ net: Sequential, _ ref: PyTorchReference, prefix: String, outputName: String,
+        input: (Int) -> Tensor, loss: (Variable, Int) -> Variable
+    ) throws {
+        let seed = Int(try #require(ref.scalars["\(prefix)/input_seed"]))
+        let x = Variable(input(seed), requiresGradient: true)
+        let margin = smallestRelativeReLUInput(net, x.value)
+        #expect(margin > 0.3 * ref.scalars["\(prefix)/relu_margin"]!, "a ReLU input is within \(margin) of zero")
+        let y = net(x)
+        let value = loss(y, seed)
+        let expected = try #require(ref.scalars["\(prefix)/loss"])
+        #expect(abs(Double(value.value.scalar) - expected) < 1e-4 * expected)
+        try expectAgreement(outputName, y.value, ref, "\(prefix)/\(outputName)")
+        value.backward()
+        try expectAgreement("dL/dx", x.gradient, ref, "\(prefix)/input_grad")
+        try expectParameterGradients(net, ref, prefix: prefix)
+    }
+
     func expectParameterGradients(_ model: any Layer, _ ref: PyTorchReference, prefix: String) throws {
         var checked = 0
         for (name, p) in model.namedParameters() {
@@ -145,17 +167,9 @@ struct PyTorchAgreementTests {
         let net = makeIVUSNet()
         try fillDeterministic(net, recipe: ref.recipes["ivus16"]!)
         net.train()
-        let seed = Int(try #require(ref.scalars["ivus16/input_seed"]))
-        let x = Variable(patternImage([4, 1, 16, 16], seed: seed), requiresGradient: true)
-        let margin = smallestRelativeReLUInput(net, x.value)
-        #expect(margin > 0.3 * ref.scalars["ivus16/relu_margin"]!, "a ReLU input is within \(margin) of zero")
-        let y = net(x)
-        let loss = meanSquaredError(y, patternImage([4, 1, 16, 16], seed: seed + 1))
-        #expect(abs(Double(loss.value.scalar) - ref.scalars["ivus16/loss"]!) < 1e-4 * ref.scalars["ivus16/loss"]!)
-        try expectAgreement("output", y.value, ref, "ivus16/output")
-        loss.backward()
-        try expectAgreement("dL/dx", x.gradient, ref, "ivus16/input_grad")
-        try expectParameterGradients(net, ref, prefix: "ivus16")
+        try expectGradientCase(net, ref, prefix: "ivus16", outputName: "output",
+                               input: { patternImage([4, 1, 16, 16], seed: $0) },
+                               loss: { y, seed in meanSquaredError(y, patternImage([4, 1, 16, 16], seed: seed + 1)) })
     }
 
     /// VGG-16 on 3×32×32: training-mode logits for a batch of 4 (batch statistics), then
@@ -174,17 +188,9 @@ struct PyTorchAgreementTests {
         let net = makeVGG16()
         try fillDeterministic(net, recipe: recipe)
         net.eval()
-        let seed = Int(try #require(ref.scalars["vgg16/input_seed"]))
-        let x = Variable(patternImage([1, 3, 32, 32], seed: seed), requiresGradient: true)
-        let margin = smallestRelativeReLUInput(net, x.value)
-        #expect(margin > 0.3 * ref.scalars["vgg16/relu_margin"]!, "a ReLU input is within \(margin) of zero")
-        let logits = net(x)
-        let loss = softmaxCrossEntropy(logits: logits, labels: [7])
-        #expect(abs(Double(loss.value.scalar) - ref.scalars["vgg16/loss"]!) < 1e-4 * ref.scalars["vgg16/loss"]!)
-        try expectAgreement("logits", logits.value, ref, "vgg16/logits")
-        loss.backward()
-        try expectAgreement("dL/dx", x.gradient, ref, "vgg16/input_grad")
-        try expectParameterGradients(net, ref, prefix: "vgg16")
+        try expectGradientCase(net, ref, prefix: "vgg16", outputName: "logits",
+                               input: { patternImage([1, 3, 32, 32], seed: $0) },
+                               loss: { logits, _ in softmaxCrossEntropy(logits: logits, labels: [7]) })
     }
 
     /// The α-GAN's four networks in evaluation mode (running statistics from the recipe):
