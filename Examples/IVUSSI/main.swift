@@ -55,7 +55,7 @@ struct IVUSSI: AsyncParsableCommand {
     var baseChannels = 8
     @Option(help: "Masks VasFEM solves at once.")
     var jobs = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads of the tensor engine (its matrix products and loops; OpenBLAS itself runs on one).")
     var threads = 2
     @Option(help: "Results file (HDF5); an existing one with the same settings is resumed.")
     var out = "Output/ivus-si.h5"

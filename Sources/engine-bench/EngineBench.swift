@@ -27,7 +27,7 @@ struct EngineBench: ParsableCommand {
     @Flag(help: "Leave glibc's allocator thresholds alone (by default the benchmark calls AllocatorTuning.retainFreedBuffers()).")
     var defaultAllocator = false
 
-    @Option(help: "BLAS (and PyTorch) threads.")
+    @Option(help: "Threads of the tensor engine, and of PyTorch.")
     var threads = 2
 
     @Option(help: "Seconds of timed steps per workload (after warm-up).")

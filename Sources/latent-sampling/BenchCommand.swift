@@ -29,7 +29,7 @@ struct BenchCommand: ParsableCommand {
     var latent = 3
     @Option(help: "Timed repetitions.")
     var repeats = 20
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads of the tensor engine (its matrix products and loops; OpenBLAS itself runs on one).")
     var threads = 2
 
     func run() throws {

@@ -48,7 +48,7 @@ struct ExperimentCommand: AsyncParsableCommand {
     var batchSize = 32
     @Option(help: "LeNet Adam learning rate.")
     var learningRate: Float = 1e-3
-    @Option(help: "OpenBLAS threads.")
+    @Option(help: "Threads of the tensor engine (its matrix products and loops; OpenBLAS itself runs on one).")
     var threads = 2
     @Option(help: "Results file (HDF5). An existing one with the same settings is resumed.")
     var out = "Output/fashion-mnist-experiment.h5"
