@@ -159,6 +159,7 @@ struct IVUSSI: AsyncParsableCommand {
         let stress = try file.createDataset("test/stress", values: labels.flatMap { $0 }, shape: [labels.count, 64, 64],
                                             compressionLevel: 4)
         try stress.setAttribute("units", "\(Self.stressUnit) kPa")
+        try file.checkpoint()  // keep the finite-element labels if the run is killed later
         return TestSet(samples: kept, labels: labels)
     }
 
