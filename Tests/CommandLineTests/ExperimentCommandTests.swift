@@ -50,14 +50,13 @@ struct ExperimentCommandTests {
     }
 
     @Test func corruptResultsFileAndMissingDataAreNamed() throws {
+        try requireFashionMNIST()
         let scratch = try Scratch()
         defer { scratch.remove() }
         let out = scratch.path("results.h5")
         try Data("not HDF5, a torn file".utf8).write(to: URL(fileURLWithPath: out))
         let corrupt = try run("latent-sampling", tinyExperiment + ["--out", out])
-        if FileManager.default.fileExists(atPath: fashionMNISTDirectory) {
-            expectFailure(corrupt, status: 1, naming: [out])
-        }
+        expectFailure(corrupt, status: 1, naming: [out])
         let missing = scratch.path("no-such-folder")
         expectFailure(try run("latent-sampling", tinyExperiment + ["--out", out, "--data-directory", missing]),
                       status: 1, naming: ["no-such-folder"])
