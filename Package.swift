@@ -95,11 +95,16 @@ let package = Package(
         .testTarget(name: "EngineModelsTests", dependencies: ["EngineModels", "LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),
 
         // MARK: Command-line tools
+        // Range checks of numeric options, shared by every executable.
+        .target(
+            name: "OptionChecks",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(
             name: "LatentSamplingTool",
             dependencies: [
                 "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/latent-sampling"
         ),
@@ -110,18 +115,25 @@ let package = Package(
             name: "VasFEMCommand",
             dependencies: [
                 "VasFEM", "HDF5Store", "COpenBLAS",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/vasfem"
         ),
         .testTarget(name: "VasFEMTests", dependencies: ["VasFEM", "HDF5Store"]),
+
+        // MARK: Command-line tests: every executable run as a subprocess. Depending on the
+        // executable targets makes `swift test` build them first.
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["LatentSamplingTool", "VasFEMCommand", "IVUSSI", "engine-bench", "SystemCheck", "HDF5Store"]
+        ),
 
         // MARK: Examples
         .executableTarget(
             name: "SystemCheck",
             dependencies: [
                 "COpenBLAS", "CGmsh", "HDF5Store",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/SystemCheck"
         ),
@@ -129,7 +141,7 @@ let package = Package(
             name: "IVUSSI",
             dependencies: [
                 "LatentSampling", "EngineModels", "VasFEM", "NeuralNetworks", "TensorEngine", "HDF5Store",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/IVUSSI"
         ),
@@ -137,7 +149,7 @@ let package = Package(
             name: "engine-bench",
             dependencies: [
                 "NeuralNetworks", "TensorEngine",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
     ]

@@ -21,6 +21,7 @@ import Foundation
 import HDF5Store
 import LatentSampling
 import NeuralNetworks
+import OptionChecks
 import TensorEngine
 import VasFEM
 
@@ -67,11 +68,19 @@ struct IVUSSI: AsyncParsableCommand {
     static let sampleShape = [1, 64, 64]
 
     func validate() throws {
-        guard poolSize > 1, vaeEpochs > 0, latent > 0, testSize > 0, initialSize > 0, incrementSize > 0, rounds > 0,
-              epochs > 0, seeds > 0, baseChannels > 0, jobs > 0, threads > 0 else {
-            throw ValidationError("every count must be positive (and --pool-size at least 2)")
-        }
-        guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be finite and ≥ 0") }
+        try OptionCheck.count(poolSize, "--pool-size", in: 2...1_000_000)
+        try OptionCheck.count(vaeEpochs, "--vae-epochs", in: 1...10_000)
+        try OptionCheck.count(latent, "--latent", in: 1...4_096)
+        try OptionCheck.count(testSize, "--test-size", in: 1...100_000)
+        try OptionCheck.count(initialSize, "--initial-size", in: 1...100_000)
+        try OptionCheck.count(incrementSize, "--increment", in: 1...100_000)
+        try OptionCheck.count(rounds, "--rounds", in: 1...10_000)
+        try OptionCheck.count(epochs, "--epochs", in: 1...10_000)
+        try OptionCheck.count(seeds, "--seeds", in: 1...1_000)
+        try OptionCheck.count(baseChannels, "--base-channels", in: 1...1_024)
+        try OptionCheck.count(jobs, "--jobs", in: 1...OptionCheck.maximumThreads)
+        try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
+        try OptionCheck.nonNegative(alpha, "--alpha")
     }
 
     func run() async throws {
@@ -126,6 +135,9 @@ struct IVUSSI: AsyncParsableCommand {
         print(summary.table())
         print(String(format: "(test error: mean squared error of the stress map in (%.0f kPa)²)", Self.stressUnit))
         print(String(format: "\nWrote %@ in %.1f min.", out, Date().timeIntervalSince(started) / 60))
+        let checkpoints = file.checkpointStatistics
+        print(String(format: "Checkpoints: %d this run, %.1f ms each on average (snapshot %.2f MB).",
+                     checkpoints.count, checkpoints.meanSeconds * 1000, Double(checkpoints.bytes) / 1e6))
     }
 
     /// The held-out test set: masks labeled by VasFEM, read back from the file when present.
@@ -159,6 +171,7 @@ struct IVUSSI: AsyncParsableCommand {
         let stress = try file.createDataset("test/stress", values: labels.flatMap { $0 }, shape: [labels.count, 64, 64],
                                             compressionLevel: 4)
         try stress.setAttribute("units", "\(Self.stressUnit) kPa")
+        try file.checkpoint()  // keep the finite-element labels if the run is killed later
         return TestSet(samples: kept, labels: labels)
     }
 

@@ -15,6 +15,7 @@ import CGmsh
 import COpenBLAS
 import Foundation
 import HDF5Store
+import OptionChecks
 
 @main
 struct SystemCheck: ParsableCommand {
@@ -38,10 +39,14 @@ struct SystemCheck: ParsableCommand {
     @Option(help: "Target mesh size of the annulus, mm.")
     var meshSize: Double = 0.1
 
+    func validate() throws {
+        try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
+        try OptionCheck.count(matrixSize, "--matrix-size", in: 1...8_192)
+        try OptionCheck.count(gridPoints, "--grid-points", in: 3...10_000_000)
+        try OptionCheck.positive(meshSize, "--mesh-size", atMost: 1)
+    }
+
     mutating func run() throws {
-        guard threads >= 1, matrixSize >= 1, gridPoints >= 3, meshSize > 0 else {
-            throw ValidationError("--threads, --matrix-size and --mesh-size must be positive and --grid-points at least 3.")
-        }
         openblas_set_num_threads(Int32(threads))
         print("OpenBLAS threads: \(openblas_get_num_threads())")
 
@@ -89,7 +94,7 @@ struct SystemCheck: ParsableCommand {
         try lapackGroup.setAttribute("max_error", lapack.maxError)
         try lapackGroup.setAttribute("routine", "LAPACKE_dgbsv")
         try lapackGroup.createDataset("x", values: lapack.x, shape: [lapack.x.count])
-        let u = try lapackGroup.createDataset("u", values: lapack.u, shape: [lapack.u.count], chunkShape: [512], compressionLevel: 4)
+        let u = try lapackGroup.createDataset("u", values: lapack.u, shape: [lapack.u.count], chunkShape: [min(512, lapack.u.count)], compressionLevel: 4)
         try u.setAttribute("equation", "-u'' = pi^2 sin(pi x), u(0) = u(1) = 0")
 
         let meshGroup = try file.createGroup("gmsh/annulus")
@@ -97,10 +102,10 @@ struct SystemCheck: ParsableCommand {
         try meshGroup.setAttribute("outer_radius_mm", 2.5)
         try meshGroup.setAttribute("area_mm2", mesh.area)
         let nodes = try meshGroup.createDataset("nodes", values: mesh.coordinates, shape: [mesh.nodeCount, 2],
-                                        chunkShape: [1024, 2], compressionLevel: 4)
+                                        chunkShape: [min(1024, mesh.nodeCount), 2], compressionLevel: 4)
         try nodes.setAttribute("units", "mm")
         try meshGroup.createDataset("triangles", values: mesh.triangles, shape: [mesh.triangleCount, 6],
-                            chunkShape: [1024, 6], compressionLevel: 4)
+                            chunkShape: [min(1024, mesh.triangleCount), 6], compressionLevel: 4)
     }
 
     private func verifyFile(lapack: LAPACKCheck, mesh: AnnulusMesh) throws {

@@ -70,7 +70,8 @@ public struct VAETraining: Sendable {
     }
 
     /// Restores `autoencoder` from `group` of `file` when the file holds it (a resumed
-    /// experiment); otherwise trains it on `samples` and saves it there.
+    /// experiment); otherwise trains it on `samples`, saves it there and checkpoints the
+    /// file (``HDF5Object/checkpoint()``), so a crash-safe results file keeps it.
     ///
     /// - Returns: `true` when the autoencoder was loaded rather than trained.
     @discardableResult
@@ -84,6 +85,7 @@ public struct VAETraining: Sendable {
         }
         train(autoencoder, on: samples, seed: seed, progress: progress)
         try ParameterArchive.save(autoencoder, to: try file.createGroup(group))
+        try file.checkpoint()  // a crash-safe results file keeps the trained VAE from here on
         return false
     }
 

@@ -37,6 +37,9 @@ public enum HDF5Error: Error, Sendable, Hashable, CustomStringConvertible {
     case invalidArgument(file: String, object: String, detail: String)
     /// An HDF5 C call failed for another reason; `operation` names the call.
     case libraryFailure(file: String, object: String, operation: String, libraryMessage: String)
+    /// A system call on the file failed while copying, syncing or renaming it (checkpoints
+    /// of ``HDF5File/init(checkpointedAt:mode:)``); `detail` is the system's reason.
+    case ioFailure(file: String, operation: String, detail: String)
 
     /// The path of the file involved.
     public var file: String {
@@ -45,7 +48,7 @@ public enum HDF5Error: Error, Sendable, Hashable, CustomStringConvertible {
              .objectExists(let file, _), .wrongObjectKind(let file, _, _, _),
              .elementTypeMismatch(let file, _, _, _), .shapeMismatch(let file, _, _),
              .rowsOutOfRange(let file, _, _, _), .notExtendible(let file, _), .readOnlyFile(let file, _),
-             .invalidArgument(let file, _, _), .libraryFailure(let file, _, _, _):
+             .invalidArgument(let file, _, _), .libraryFailure(let file, _, _, _), .ioFailure(let file, _, _):
             return file
         }
     }
@@ -53,7 +56,7 @@ public enum HDF5Error: Error, Sendable, Hashable, CustomStringConvertible {
     /// The path of the object (or `owner@attribute`) involved, or `nil` for file-level failures.
     public var object: String? {
         switch self {
-        case .fileNotFound, .cannotOpenFile:
+        case .fileNotFound, .cannotOpenFile, .ioFailure:
             return nil
         case .objectNotFound(_, let object), .objectExists(_, let object), .wrongObjectKind(_, let object, _, _),
              .elementTypeMismatch(_, let object, _, _), .shapeMismatch(_, let object, _),
@@ -98,6 +101,8 @@ public enum HDF5Error: Error, Sendable, Hashable, CustomStringConvertible {
             return "\(file): \(object): invalid argument: \(detail)"
         case .libraryFailure(let file, let object, let operation, let message):
             return "\(file): \(object): \(operation) failed: \(message)"
+        case .ioFailure(let file, let operation, let detail):
+            return "\(file): \(operation) failed: \(detail)"
         }
     }
 }
@@ -124,17 +129,21 @@ public enum HDF5ObjectKind: String, Sendable, Hashable, CustomStringConvertible 
 struct HDF5Site: Sendable {
     var file: String
     var object: String
+    /// Publishes checkpoints of a file opened with ``HDF5File/init(checkpointedAt:mode:)``; `nil` for other files.
+    var publisher: CheckpointPublisher? = nil
 
     /// The site of `relativePath` below this one (absolute paths start again at the root).
     func appending(_ relativePath: String) -> HDF5Site {
-        if relativePath.hasPrefix("/") { return HDF5Site(file: file, object: HDF5Site.normalize(relativePath)) }
+        if relativePath.hasPrefix("/") {
+            return HDF5Site(file: file, object: HDF5Site.normalize(relativePath), publisher: publisher)
+        }
         let base = object == "/" ? "" : object
-        return HDF5Site(file: file, object: HDF5Site.normalize(base + "/" + relativePath))
+        return HDF5Site(file: file, object: HDF5Site.normalize(base + "/" + relativePath), publisher: publisher)
     }
 
     /// The site of an attribute of this object.
     func attribute(_ name: String) -> HDF5Site {
-        HDF5Site(file: file, object: object + "@" + name)
+        HDF5Site(file: file, object: object + "@" + name, publisher: publisher)
     }
 
     /// Collapses repeated and trailing slashes and `.` components.

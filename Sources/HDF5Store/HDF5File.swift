@@ -68,10 +68,14 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
     /// Throws ``HDF5Error/fileNotFound(file:)`` if the file is missing (``Mode/readOnly``,
     /// ``Mode/readWrite``) and ``HDF5Error/cannotOpenFile(file:libraryMessage:)`` if it is
     /// not a valid HDF5 file (corrupt or truncated), is locked, or cannot be created.
-    public init(path: String, mode: Mode = .readOnly) throws {
-        let site = HDF5Site(file: path, object: "/")
+    public convenience init(path: String, mode: Mode = .readOnly) throws {
+        try self.init(path: path, mode: mode, site: HDF5Site(file: path, object: "/"))
+    }
+
+    /// Opens or creates the file at `path`, naming it as `site` says in errors.
+    init(path: String, mode: Mode, site: HDF5Site) throws {
         if mode != .truncate, !FileManager.default.fileExists(atPath: path) {
-            throw HDF5Error.fileNotFound(file: path)
+            throw HDF5Error.fileNotFound(file: site.file)
         }
         let id: hid_t = try HDF5Library.withLock {
             let id: hid_t
@@ -81,7 +85,7 @@ public final class HDF5File: HDF5Group, @unchecked Sendable {
             case .truncate: id = H5Fcreate(path, ls_h5f_acc_trunc(), ls_h5p_default(), ls_h5p_default())
             }
             guard id >= 0 else {
-                throw HDF5Error.cannotOpenFile(file: path, libraryMessage: HDF5Library.lastErrorMessage())
+                throw HDF5Error.cannotOpenFile(file: site.file, libraryMessage: HDF5Library.lastErrorMessage())
             }
             return id
         }

@@ -24,12 +24,12 @@ public struct BinarizedGenerator<Base: Generator>: Generator {
 
     /// 1 where G(z) ≥ threshold, 0 elsewhere.
     public func generate(_ codes: LatentPoints) throws -> SampleBatch {
-        let smooth = try base.generate(codes)
+        let smooth = try base.checkedGenerate(codes)
         return SampleBatch(sampleShape: smooth.sampleShape, values: smooth.values.map { $0 >= threshold ? 1 : 0 })
     }
 
     /// The base generator's pullback (straight-through).
     public func pullback(at codes: LatentPoints, cotangent: SampleBatch) throws -> LatentPoints {
-        try base.pullback(at: codes, cotangent: cotangent)
+        try base.checkedPullback(at: codes, cotangent: cotangent)
     }
 }

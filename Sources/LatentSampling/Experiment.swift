@@ -75,6 +75,7 @@ public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
         let summary = ExperimentSummary(metricName: probe.metricName, metricIncreases: probe.metricIncreases,
                                         strategies: strategies.map(\.name), curves: curves, trainingSetSizes: sizes)
         try summary.write(to: file, rounds: schedule.maximumRounds)
+        try file.checkpoint()
         return summary
     }
 
@@ -95,12 +96,20 @@ public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
 /// Opens a results file for an experiment: an existing file is opened for resuming
 /// unless `overwrite` is set; otherwise the file (and its folder) is created.
 ///
+/// The file is crash-safe (``HDF5File/init(checkpointedAt:mode:)``): the experiment
+/// writes to a private working copy, and every ``HDF5Object/checkpoint()`` (after the
+/// VAE is trained, after every round, at the end) atomically replaces the file at
+/// `path` with a consistent snapshot. A process killed at any instant leaves the last
+/// checkpoint, from which a rerun resumes. A new file is published (empty) at once.
+///
 /// - Returns: the file, and whether it is resumed.
 public func openResultsFile(at path: String, overwrite: Bool) throws -> (file: HDF5File, resumed: Bool) {
     let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let resumed = FileManager.default.fileExists(atPath: path) && !overwrite
-    return (try HDF5File(path: path, mode: resumed ? .readWrite : .truncate), resumed)
+    let file = try HDF5File(checkpointedAt: path, mode: resumed ? .readWrite : .truncate)
+    if !resumed { try file.checkpoint() }
+    return (file, resumed)
 }
 
 /// Records settings as string attributes of a results file, or, when the file already

@@ -29,8 +29,19 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
     public var name: String { "si" }
 
     /// An SI sampler.
+    ///
+    /// - Throws: ``SamplingError/invalidParameter(_:)`` for a negative or non-finite α;
+    ///   ``ConformanceError`` for a generator whose latent dimension or sample shape is not positive.
     public init(generator: SampleGenerator, tool: Tool, alpha: Float) throws {
         guard alpha.isFinite, alpha >= 0 else { throw SamplingError.invalidParameter("step size α = \(alpha) must be finite and ≥ 0") }
+        guard generator.latentDimension > 0 else {
+            throw ConformanceError(generator, role: "Generator", requirement: "latentDimension",
+                                   problem: "is \(generator.latentDimension); it must be positive")
+        }
+        guard !generator.sampleShape.isEmpty, generator.sampleShape.allSatisfy({ $0 > 0 }) else {
+            throw ConformanceError(generator, role: "Generator", requirement: "sampleShape",
+                                   problem: "is \(generator.sampleShape); every extent must be positive")
+        }
         self.generator = generator
         self.tool = tool
         self.alpha = alpha
@@ -63,6 +74,10 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
             guard let code = trainingSet.provenance[position].movedPoint else {
                 throw SamplingError.missingLatentCode(sampleIndex: position)
             }
+            guard code.count == generator.latentDimension else {
+                throw SamplingError.invalidParameter("training sample \(position) has a latent code of dimension "
+                    + "\(code.count), the generator \(generator.latentDimension)")
+            }
             codes += code
         }
         let move = try LatentMove(from: LatentPoints(dimension: generator.latentDimension, values: codes),
@@ -74,10 +89,8 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
     private func synthesizeAndLabel(
         _ codes: LatentPoints, startingFrom seeds: LatentPoints?, round: Int
     ) async throws -> Increment<Model.Label> {
-        let samples = try generator.generate(codes)
-        let outcomes = try await tool.label((0..<samples.count).map { samples.sample(at: $0) })
-        precondition(outcomes.count == samples.count,
-                     "the labeling tool returned \(outcomes.count) outcomes for \(samples.count) samples")
+        let samples = try generator.checkedGenerate(codes)
+        let outcomes = try await tool.checkedLabel((0..<samples.count).map { samples.sample(at: $0) })
         var added = LabeledSet<Model.Label>(sampleShape: samples.sampleShape)
         var failures: [FailedSample] = []
         for (i, outcome) in outcomes.enumerated() {

@@ -25,18 +25,20 @@ public struct LatentMove: Sendable, Hashable {
     ///   - points: the starting latent points p.
     ///   - labels: the label of each point's sample, used in the loss L.
     ///   - alpha: the step size α; 0 leaves the points where they are.
+    /// - Throws: ``SamplingError/invalidParameter(_:)`` when labels and points differ in
+    ///   number; ``ConformanceError`` when the generator or the model returns the wrong
+    ///   number or shape of results; and whatever they throw themselves.
     public init<Model: TargetModel>(
         from points: LatentPoints, labels: [Model.Label], alpha: Float,
         generator: some Generator, model: Model
     ) throws {
-        precondition(labels.count == points.count, "\(labels.count) labels for \(points.count) latent points")
-        precondition(points.dimension == generator.latentDimension,
-                     "\(points.dimension)-D points for a generator of latent dimension \(generator.latentDimension)")
-        let samples = try generator.generate(points)
-        let (losses, sampleGradient) = try model.lossAndInputGradient(at: samples, labels: labels)
-        let latentGradient = try generator.pullback(at: points, cotangent: sampleGradient)
-        precondition(latentGradient.count == points.count && latentGradient.dimension == points.dimension,
-                     "the generator's pullback returned \(latentGradient.count) points of dimension \(latentGradient.dimension)")
+        guard labels.count == points.count else {
+            throw SamplingError.invalidParameter("\(labels.count) labels for \(points.count) latent points")
+        }
+        // Every value a conformance returns is checked (ConformanceError names the type).
+        let samples = try generator.checkedGenerate(points)
+        let (losses, sampleGradient) = try model.checkedLossAndInputGradient(at: samples, labels: labels)
+        let latentGradient = try generator.checkedPullback(at: points, cotangent: sampleGradient)
 
         let d = points.dimension
         var direction = [Float](repeating: 0, count: points.values.count)

@@ -51,12 +51,20 @@ public struct NearestNeighborSampling<Model: TargetModel, SampleGenerator: Gener
     }
 
     /// An SNN sampler that embeds the pool with `encoder`, `batchSize` samples at a time.
+    ///
+    /// - Throws: ``ConformanceError`` when the encoder returns the wrong number or
+    ///   dimension of codes; ``SamplingError/invalidParameter(_:)`` for a bad α or batch size.
     public init(pool: LabeledPool<Model.Label>, encoder: some Encoder, generator: SampleGenerator,
                 alpha: Float, batchSize: Int = 1024) throws {
+        guard batchSize > 0 else { throw SamplingError.invalidParameter("embedding batch size \(batchSize) must be positive") }
+        guard encoder.latentDimension > 0 else {
+            throw ConformanceError(encoder, role: "Encoder", requirement: "latentDimension",
+                                   problem: "is \(encoder.latentDimension); it must be positive")
+        }
         var codes = LatentPoints(dimension: encoder.latentDimension, values: [])
         for start in stride(from: 0, to: pool.count, by: batchSize) {
             let batch = pool.samples.selecting(Array(start..<min(start + batchSize, pool.count)))
-            codes.append(contentsOf: try encoder.encode(batch))
+            codes.append(contentsOf: try encoder.checkedEncode(batch))
         }
         try self.init(pool: pool, poolCodes: codes, generator: generator, alpha: alpha)
     }

@@ -133,6 +133,9 @@ public struct ProgressiveTrainer: Sendable {
         } else {
             var randomness = SeededGenerator(seed: Self.seed(seed, round: 1, .sampling))
             let initial = try await strategy.initialSet(size: schedule.initialSize, using: &randomness)
+            try checkIncrement(initial, of: strategy, requirement: "initialSet(size:using:)",
+                               sampleShape: log?.sampleShape ?? initial.added.samples.sampleShape,
+                               requested: schedule.initialSize)
             trainingSet = initial.added
             failures = initial.failures
             model.resetParameters(seed: Self.seed(seed, round: 0, .model))
@@ -155,9 +158,12 @@ public struct ProgressiveTrainer: Sendable {
             let samplingStart = Date()
             if !finished {
                 var randomness = SeededGenerator(seed: Self.seed(seed, round: t + 1, .sampling))
-                increment = try await strategy.increment(
-                    size: min(schedule.incrementSize, budgetLeft), round: t + 1,
-                    trainingSet: trainingSet, model: model, using: &randomness)
+                let size = min(schedule.incrementSize, budgetLeft)
+                let chosen = try await strategy.increment(
+                    size: size, round: t + 1, trainingSet: trainingSet, model: model, using: &randomness)
+                try checkIncrement(chosen, of: strategy, requirement: "increment(size:round:trainingSet:model:using:)",
+                                   sampleShape: trainingSet.samples.sampleShape, requested: size)
+                increment = chosen
             }
             let record = RoundRecord(round: t, trainingSetSize: trainingSet.count, metric: metric,
                                      failures: increment?.failures.count ?? 0, trainingSeconds: trainingSeconds,

@@ -20,6 +20,9 @@ import HDF5Store
 ///
 /// The attribute `completed_rounds` is written last in every checkpoint, so rows a
 /// crash left beyond it are discarded on resume; `finished` is 1 once the run stopped.
+/// Each checkpoint ends with ``HDF5Object/checkpoint()``: in a file opened with
+/// ``HDF5File/init(checkpointedAt:mode:)`` (as ``openResultsFile(at:overwrite:)`` does)
+/// the round is then published atomically, so a kill at any instant keeps it.
 public final class RunLog {
     /// The run's group.
     public let group: HDF5Group
@@ -70,6 +73,8 @@ public final class RunLog {
         try group.setAttribute("completed_rounds", Int64(round))
         try group.setAttribute("finished", Int64(finished ? 1 : 0))
         if round >= 2, group.contains("model/round_\(round - 1)") { try group.remove("model/round_\(round - 1)") }
+        // Publishes the round atomically when the file is checkpointed (openResultsFile).
+        try group.checkpoint()
     }
 
     private func appendSamples<Label: StorableLabel>(_ set: LabeledSet<Label>, to prefix: String) throws {

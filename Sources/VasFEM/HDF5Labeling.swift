@@ -32,7 +32,8 @@ extension StressLabeler {
     /// (N×rows×columns×2 float32, mm),
     /// `status` (N int32: 0 solved, else ``StatusCoded/statusCode``, 99 for anything else) with a
     /// `messages` attribute (one string per sample, empty when solved), `newton_iterations` and
-    /// `seconds`, and the run's settings as root attributes.
+    /// `seconds`, and the run's settings as root attributes. The output appears atomically
+    /// once complete (``HDF5File/init(checkpointedAt:mode:)``): a killed run leaves no torn file.
     ///
     /// - Parameter progress: called with the number of masks finished so far and the batch size.
     /// - Throws: ``HDF5LabelingError`` or `HDF5Error` when the batch cannot be read or written.
@@ -71,7 +72,9 @@ extension StressLabeler {
                 messages[i] = String(describing: error)
             }
         }
-        let file = try HDF5File(path: output, mode: .truncate)
+        // Written to a private copy and published by one atomic rename: a kill leaves either
+        // the old `output` or the complete new one, never a torn file.
+        let file = try HDF5File(checkpointedAt: output, mode: .truncate)
         let stressSet = try file.createDataset("stress", values: stress, shape: [n, rows, columns], compressionLevel: 4)
         try stressSet.setAttribute("units", "kPa")
         try stressSet.setAttribute("quantity", "in-plane maximum principal Cauchy stress at the systolic peak")
@@ -100,6 +103,7 @@ extension StressLabeler {
         try file.setAttribute("mesh_size_mm", configuration.meshSize)
         try file.setAttribute("lumen_mesh_size_mm", configuration.lumenMeshSize)
         try file.setAttribute("pixel_size_mm", configuration.pixelSize)
+        try file.checkpoint()
         return HDF5LabelingSummary(masks: n, solved: status.filter { $0 == 0 }.count, seconds: seconds,
                                    maskSeconds: costs.reduce(0, +), status: status)
     }

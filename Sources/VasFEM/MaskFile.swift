@@ -6,12 +6,16 @@ public enum MaskFileError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormat(String)
     /// The file's contents do not follow its format.
     case malformed(String)
+    /// The file could not be read as a mask: missing, unreadable, or not valid in its
+    /// format (`reason` is the underlying error's message).
+    case unreadable(file: String, reason: String)
 
     /// A one-line explanation.
     public var description: String {
         switch self {
         case .unsupportedFormat(let p): "\(p): unsupported mask format (use .h5, .png, .txt or .pgm)"
         case .malformed(let why): "malformed mask file: \(why)"
+        case .unreadable(let file, let reason): "\(file): cannot read the mask: \(reason)"
         }
     }
 }
@@ -20,10 +24,22 @@ extension WallMask {
     /// Reads one mask from a file: `.png` (see ``init(png:)``), `.txt` (``init(textGrid:)``)
     /// or `.pgm` (``init(pgm:)``). Pixel values other than 0/1 are kept, for ``validate(rows:columns:)`` to report.
     ///
-    /// - Throws: ``MaskFileError``, ``PNGDecodingError``, or the file system's error.
+    /// - Throws: ``MaskFileError/unsupportedFormat(_:)`` for another extension, and
+    ///   ``MaskFileError/unreadable(file:reason:)`` naming the file for anything else (the
+    ///   file system's error, ``MaskFileError/malformed(_:)``, ``PNGDecodingError``).
     public init(contentsOfFile path: String) throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
         let lower = path.lowercased()
+        guard [".txt", ".pgm", ".png"].contains(where: { lower.hasSuffix($0) }) else {
+            throw MaskFileError.unsupportedFormat(path)
+        }
+        do {
+            self = try WallMask(decoding: Data(contentsOf: URL(fileURLWithPath: path)), lowercasedPath: lower)
+        } catch {
+            throw MaskFileError.unreadable(file: path, reason: "\(error)")
+        }
+    }
+
+    private init(decoding data: Data, lowercasedPath lower: String) throws {
         if lower.hasSuffix(".txt") {
             guard let text = String(data: data, encoding: .utf8) else { throw MaskFileError.malformed("not UTF-8 text") }
             self = try WallMask(textGrid: text)
@@ -32,7 +48,7 @@ extension WallMask {
         } else if lower.hasSuffix(".png") {
             self = try WallMask(png: data)
         } else {
-            throw MaskFileError.unsupportedFormat(path)
+            throw MaskFileError.unsupportedFormat(lower)
         }
     }
 
@@ -71,6 +87,8 @@ extension WallMask {
         let magic = try token()
         guard magic == "P2" || magic == "P5", let w = Int(try token()), let h = Int(try token()), let maxval = Int(try token()),
               w > 0, h > 0, maxval > 0, maxval < 256 else { throw MaskFileError.malformed("bad PGM header (8-bit P2/P5 only)") }
+        // Each side first, so that w·h cannot overflow.
+        guard w <= 1 << 14, h <= 1 << 14 else { throw MaskFileError.malformed("PGM image of \(w)×\(h) pixels is too large") }
         var values: [Int] = []
         if magic == "P5" {
             i += 1

@@ -53,6 +53,7 @@ enum PNGReader {
             let body = bytes[(i + 8)..<(i + 8 + length)]
             switch type {
             case "IHDR":
+                guard length >= 13 else { throw ReadError.truncated }
                 width = be32(i + 8); height = be32(i + 12)
                 depth = Int(body[body.startIndex + 8]); colour = Int(body[body.startIndex + 9])
                 if body[body.startIndex + 12] != 0 { throw ReadError.unsupported("interlaced images") }
@@ -71,7 +72,9 @@ enum PNGReader {
         case 6: channels = 4
         default: throw ReadError.unsupported("colour type \(colour)")
         }
-        guard width > 0, height > 0, [1, 2, 4, 8, 16].contains(depth), width * height <= 1 << 24 else {
+        // Each side first, so that the product cannot overflow (sides are read as 32-bit values).
+        guard width > 0, height > 0, [1, 2, 4, 8, 16].contains(depth), width <= 1 << 24, height <= 1 << 24,
+              width * height <= 1 << 24 else {
             throw ReadError.unsupported("size \(width)×\(height), bit depth \(depth)")
         }
         let bitsPerPixel = channels * depth

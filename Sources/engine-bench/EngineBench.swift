@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NeuralNetworks
+import OptionChecks
 import TensorEngine
 
 /// Benchmarks of the tensor engine: training throughput of the paper's networks, the
@@ -46,6 +47,16 @@ struct EngineBench: ParsableCommand {
 
     @Option(help: "Directory of the Fashion-MNIST IDX .gz files.")
     var fashionMnistDirectory = "/usr/share/datasets/fashion-mnist"
+
+    func validate() throws {
+        try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
+        try OptionCheck.positive(seconds, "--seconds", atMost: 3_600)
+        try OptionCheck.count(repeats, "--repeats", in: 1...1_000)
+        try OptionCheck.positive(learningRate, "--learning-rate", atMost: 10)
+        for workload in [only, memoryWorkload].compactMap({ $0 }) where Workload(rawValue: workload) == nil {
+            throw ValidationError("unknown workload '\(workload)'; known: \(Workload.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
 
     func run() throws {
         BLASThreads.set(threads)

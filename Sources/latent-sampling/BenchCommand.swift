@@ -4,6 +4,7 @@ import EngineModels
 import Foundation
 import LatentSampling
 import NeuralNetworks
+import OptionChecks
 import TensorEngine
 
 /// `latent-sampling bench`: times one SNN sampling step.
@@ -33,6 +34,15 @@ struct BenchCommand: ParsableCommand {
     var repeats = 20
     @Option(help: "Threads of the tensor engine (its matrix products and loops; OpenBLAS itself runs on one).")
     var threads = 2
+
+    func validate() throws {
+        try OptionCheck.count(poolSize, "--pool-size", in: 2...60_000)
+        try OptionCheck.count(trainingSetSize, "--training-set-size", in: 1...(poolSize - 1))
+        try OptionCheck.count(incrementSize, "--increment", in: 1...(poolSize - trainingSetSize))
+        try OptionCheck.count(latent, "--latent", in: 1...784)
+        try OptionCheck.count(repeats, "--repeats", in: 1...100_000)
+        try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
+    }
 
     func run() throws {
         BLASThreads.set(threads)

@@ -5,6 +5,7 @@ import Foundation
 import HDF5Store
 import LatentSampling
 import NeuralNetworks
+import OptionChecks
 import TensorEngine
 
 /// `latent-sampling experiment`: strategies × seeds × rounds on Fashion-MNIST.
@@ -61,11 +62,26 @@ struct ExperimentCommand: AsyncParsableCommand {
     var overwrite = false
 
     func validate() throws {
-        guard seeds > 0, initialSize > 0, incrementSize > 0, rounds > 0, epochs > 0, latent > 0, vaeEpochs > 0,
-              threads > 0, batchSize > 0 else {
-            throw ValidationError("counts (--seeds, --initial-size, --increment, --rounds, --epochs, --latent, --vae-epochs, --threads, --batch-size) must be positive")
+        try OptionCheck.count(seeds, "--seeds", in: 1...1_000)
+        try OptionCheck.count(poolSize, "--pool-size", in: 1...60_000)
+        try OptionCheck.count(testSize, "--test-size", in: 1...10_000)
+        try OptionCheck.count(initialSize, "--initial-size", in: 1...poolSize)
+        try OptionCheck.count(incrementSize, "--increment", in: 1...poolSize)
+        try OptionCheck.count(rounds, "--rounds", in: 1...10_000)
+        try OptionCheck.count(epochs, "--epochs", in: 1...10_000)
+        try OptionCheck.count(latent, "--latent", in: 1...784)
+        try OptionCheck.count(vaeEpochs, "--vae-epochs", in: 1...10_000)
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...60_000)
+        try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
+        try OptionCheck.nonNegative(alpha, "--alpha")
+        try OptionCheck.positive(learningRate, "--learning-rate", atMost: 10)
+        if strategyNames.contains("snn"), initialSize + (rounds - 1) * incrementSize > poolSize {
+            throw ValidationError("--initial-size + (--rounds − 1) × --increment = \(initialSize + (rounds - 1) * incrementSize) "
+                + "exceeds --pool-size \(poolSize); SNN draws new pool samples every round")
         }
-        guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be finite and ≥ 0") }
+        guard !strategyNames.isEmpty, Set(strategyNames).count == strategyNames.count else {
+            throw ValidationError("--strategies must name each strategy once: '\(strategies)'")
+        }
         guard parseHiddenWidths(vaeHidden) != nil else {
             throw ValidationError("--vae-hidden must be positive widths separated by commas, e.g. 400,400")
         }
@@ -128,6 +144,9 @@ struct ExperimentCommand: AsyncParsableCommand {
         print("")
         print(summary.table())
         print(String(format: "\nWrote %@ in %.1f min.", out, Date().timeIntervalSince(started) / 60))
+        let checkpoints = file.checkpointStatistics
+        print(String(format: "Checkpoints: %d this run, %.1f ms each on average (snapshot %.2f MB).",
+                     checkpoints.count, checkpoints.meanSeconds * 1000, Double(checkpoints.bytes) / 1e6))
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import COpenBLAS
 import Foundation
 import HDF5Store
+import OptionChecks
 import VasFEM
 
 /// `vasfem`: structural stress maps of vessel-wall masks by the finite-element method.
@@ -31,6 +32,19 @@ struct PhysicsOptions: ParsableArguments {
     var waveformSteps = VasFEMConfiguration().waveformSteps
     @Option(help: "Pressure waveform table (time,shape CSV); default: the built-in template (Data/pressure-waveform.csv).")
     var waveform: String?
+
+    func validate() throws {
+        try OptionCheck.positive(pixelSize, "--pixel-size", atMost: 100)
+        try OptionCheck.nonNegative(diastolic, "--diastolic", atMost: 1_000)
+        try OptionCheck.positive(systolic, "--systolic", atMost: 1_000)
+        guard systolic >= diastolic else {
+            throw ValidationError("--systolic (\(systolic) mmHg) must be at least --diastolic (\(diastolic) mmHg)")
+        }
+        try OptionCheck.positive(meshSize, "--mesh-size", atMost: 100)
+        try OptionCheck.positive(lumenMeshSize, "--lumen-mesh-size", atMost: 100)
+        try OptionCheck.count(rampSteps, "--ramp-steps", in: 1...100_000)
+        try OptionCheck.count(waveformSteps, "--waveform-steps", in: 1...100_000)
+    }
 
     func configuration() throws -> VasFEMConfiguration {
         var c = VasFEMConfiguration()
@@ -77,6 +91,10 @@ extension VasFEMCommand {
         @Option(help: "Single mask only: write the gmsh mesh here (.msh).")
         var meshOut: String?
 
+        func validate() throws {
+            try OptionCheck.count(jobs, "--jobs", in: 1...OptionCheck.maximumThreads)
+        }
+
         func run() async throws {
             openblas_set_num_threads(1)
             let configuration = try physics.configuration()
@@ -120,6 +138,25 @@ extension VasFEMCommand {
         @Option(help: "Only write the benchmark masks to this HDF5 file (dataset `masks`, attribute `names`) and stop.")
         var writeMasks: String?
 
+        func validate() throws {
+            try OptionCheck.count(jobs, "--jobs", in: 1...OptionCheck.maximumThreads)
+            if let lumenFactor { try OptionCheck.positive(lumenFactor, "--lumen-factor", atMost: 100) }
+            _ = try meshSizes()
+        }
+
+        /// The tube verification's mesh sizes, each a finite number > 0.
+        func meshSizes() throws -> [Double] {
+            let fields = tubeMeshSizes.split(separator: ",", omittingEmptySubsequences: false)
+            return try fields.map { field in
+                let text = field.trimmingCharacters(in: .whitespaces)
+                guard let size = Double(text) else {
+                    throw ValidationError("--tube-mesh-sizes must be comma-separated numbers in mm, not '\(tubeMeshSizes)'")
+                }
+                try OptionCheck.positive(size, "--tube-mesh-sizes entry", atMost: 10)
+                return size
+            }
+        }
+
         func run() async throws {
             openblas_set_num_threads(1)
             let configuration = try physics.configuration()
@@ -132,15 +169,15 @@ extension VasFEMCommand {
             }
             // 1. Exact tube verification (uniform and graded meshes).
             let factor = lumenFactor ?? configuration.lumenMeshSize / configuration.meshSize
-            for (factor, h) in [1, factor].flatMap({ f in tubeMeshSizes.split(separator: ",").compactMap { Double($0) }.map { (f, $0) } }) {
+            for (factor, h) in try [1, factor].flatMap({ f in try meshSizes().map { (f, $0) } }) {
                 let result = try TubeVerification.run(meshSize: h, material: configuration.material,
                                                       pressure: configuration.systolicPressure * kilopascalsPerMillimeterOfMercury,
                                                       lumenMeshSize: h * factor)
-                print(json([("bench", "\"tube\""), ("mesh_size_mm", "\(h)"), ("lumen_mesh_size_mm", fmt(h * factor)), ("unknowns", "\(result.unknowns)"),
-                            ("hoop_error", fmt(result.hoopError)), ("radial_error", fmt(result.radialError)),
-                            ("von_mises_error", fmt(result.vonMisesError)),
-                            ("newton_iterations", "\(result.newtonIterations)"),
-                            ("factorizations", "\(result.analysis.solution.factorizations)"), ("ms", fmt(result.seconds * 1000))]))
+                try printJSON(["bench": "tube", "mesh_size_mm": h, "lumen_mesh_size_mm": fmt(h * factor),
+                               "unknowns": result.unknowns, "hoop_error": fmt(result.hoopError),
+                               "radial_error": fmt(result.radialError), "von_mises_error": fmt(result.vonMisesError),
+                               "newton_iterations": result.newtonIterations,
+                               "factorizations": result.analysis.solution.factorizations, "ms": fmt(result.seconds * 1000)])
             }
             // 2. Masks one at a time (single core), by stage.
             let set = SyntheticMasks.benchmarkSet
@@ -148,15 +185,15 @@ extension VasFEMCommand {
                 do {
                     let map = try StressLabeler.stressMap(for: mask, configuration: configuration)
                     let t = map.times
-                    print(json([("bench", "\"mask\""), ("name", "\"\(name)\""), ("unknowns", "\(map.unknowns)"),
-                                ("triangles", "\(map.triangles)"), ("bandwidth", "\(map.bandwidth)"),
-                                ("newton_iterations", "\(map.newtonIterations)"), ("factorizations", "\(map.factorizations)"),
-                                ("meshing_ms", fmt(t.meshing * 1000)), ("assembly_ms", fmt(t.assembly * 1000)),
-                                ("solve_ms", fmt(t.linearSolve * 1000)), ("rasterization_ms", fmt(t.rasterization * 1000)),
-                                ("total_ms", fmt(t.total * 1000)),
-                                ("peak_stress_kpa", fmt(Double(map.maximumPrincipalStress.max() ?? 0)))]))
+                    try printJSON(["bench": "mask", "name": name, "unknowns": map.unknowns,
+                                   "triangles": map.triangles, "bandwidth": map.bandwidth,
+                                   "newton_iterations": map.newtonIterations, "factorizations": map.factorizations,
+                                   "meshing_ms": fmt(t.meshing * 1000), "assembly_ms": fmt(t.assembly * 1000),
+                                   "solve_ms": fmt(t.linearSolve * 1000), "rasterization_ms": fmt(t.rasterization * 1000),
+                                   "total_ms": fmt(t.total * 1000),
+                                   "peak_stress_kpa": fmt(Double(map.maximumPrincipalStress.max() ?? 0))])
                 } catch {
-                    print(json([("bench", "\"mask\""), ("name", "\"\(name)\""), ("error", "\"\(error)\"")]))
+                    try printJSON(["bench": "mask", "name": name, "error": String(describing: error)])
                 }
             }
             // 3. The whole set as one parallel batch through the LabelingTool interface.
@@ -164,14 +201,22 @@ extension VasFEMCommand {
             let start = Date()
             let outcomes = try await labeler.label(set.map(\.mask))
             let seconds = Date().timeIntervalSince(start)
-            print(json([("bench", "\"batch\""), ("masks", "\(set.count)"), ("jobs", "\(jobs)"),
-                        ("solved", "\(outcomes.filter { $0.label != nil }.count)"),
-                        ("wall_ms_per_mask", fmt(seconds * 1000 / Double(set.count)))]))
+            try printJSON(["bench": "batch", "masks": set.count, "jobs": jobs,
+                           "solved": outcomes.filter { $0.label != nil }.count,
+                           "wall_ms_per_mask": fmt(seconds * 1000 / Double(set.count))])
         }
 
-        func fmt(_ x: Double) -> String { String(format: "%.4g", x) }
-        func json(_ fields: [(String, String)]) -> String {
-            "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
+        /// `x` rounded to 4 significant digits (a JSON number; non-finite values become null).
+        func fmt(_ x: Double) -> Any {
+            guard x.isFinite else { return NSNull() }
+            return Double(String(format: "%.4g", x)) ?? x
+        }
+
+        /// Prints one JSON line, built by JSONSerialization so that any text (an error message
+        /// with quotes or newlines) is escaped; keys sorted.
+        func printJSON(_ fields: [String: Any]) throws {
+            let line = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+            print(String(decoding: line, as: UTF8.self))
         }
     }
 }

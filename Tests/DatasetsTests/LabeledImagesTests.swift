@@ -56,9 +56,14 @@ struct LabeledImagesTests {
 
 /// Fashion-MNIST as Debian's `dataset-fashion-mnist` installs it (setup.sh installs the package).
 /// Reference figures were computed independently with Python's gzip and struct modules.
-@Suite("Fashion-MNIST (real files)",
-       .enabled(if: FileManager.default.fileExists(atPath: FashionMNIST.debianDirectory + "/t10k-labels-idx1-ubyte.gz")))
+/// When the package is missing the suite fails, telling to run ./setup.sh (never a silent skip).
+@Suite("Fashion-MNIST (real files)")
 struct FashionMNISTTests {
+    init() throws {
+        try #require(FileManager.default.fileExists(atPath: FashionMNIST.debianDirectory + "/t10k-labels-idx1-ubyte.gz"),
+                     "Fashion-MNIST is missing from \(FashionMNIST.debianDirectory) (Debian package dataset-fashion-mnist); run ./setup.sh")
+    }
+
     @Test("the test split loads with the reference labels and pixel statistics")
     func testSplit() throws {
         let bytes = try FashionMNIST.load(.test)
