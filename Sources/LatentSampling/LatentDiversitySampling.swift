@@ -183,3 +183,51 @@ extension LabeledSet {
         })
     }
 }
+
+/// A budget switch ("<first>-then-<second>"): the first strategy chooses while the
+/// training set holds fewer than `switchSize` labeled samples, the second from then on.
+/// At low budgets representative samples (TypiClust) help most, later uncertain ones
+/// (margin); Hacohen et al. (2022) report this cross-over.
+///
+/// Cost: that of the strategy in charge.
+public struct BudgetSwitchSampling<First: SamplingStrategy, Second: SamplingStrategy>: SamplingStrategy
+where Second.Model == First.Model {
+    /// The target model F.
+    public typealias Model = First.Model
+    /// Chooses while |T(t)| < ``switchSize``.
+    public let first: First
+    /// Chooses once |T(t)| ≥ ``switchSize``.
+    public let second: Second
+    /// The training-set size (labels) from which the second strategy chooses.
+    public let switchSize: Int
+    /// The strategy's name.
+    public let name: String
+
+    /// A budget switch (named "<first>-then-<second>" unless `name` is given).
+    public init(first: First, second: Second, switchSize: Int, name: String? = nil) throws {
+        guard switchSize >= 0 else { throw SamplingError.invalidParameter("switch size \(switchSize) must be ≥ 0") }
+        self.first = first
+        self.second = second
+        self.switchSize = switchSize
+        self.name = name ?? "\(first.name)-then-\(second.name)"
+    }
+
+    /// T(1): the first strategy's (uniform for every pool-based strategy here).
+    public func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+        var initial = try await first.initialSet(size: size, using: &randomness)
+        initial.added = initial.added.renamed(name)
+        return initial
+    }
+
+    /// The first strategy's increment below the switch size, the second's from it on.
+    public func increment(
+        size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
+        using randomness: inout SeededGenerator
+    ) async throws -> Increment<Model.Label> {
+        var result = trainingSet.count < switchSize
+            ? try await first.increment(size: size, round: round, trainingSet: trainingSet, model: model, using: &randomness)
+            : try await second.increment(size: size, round: round, trainingSet: trainingSet, model: model, using: &randomness)
+        result.added = result.added.renamed(name)
+        return result
+    }
+}

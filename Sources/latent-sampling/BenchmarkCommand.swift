@@ -29,8 +29,9 @@ struct BenchmarkCommand: AsyncParsableCommand {
     static let knownStrategies = [
         "random", "least-confidence", "margin", "entropy", "bald", "coreset", "badge", "typiclust",
         "snn", "snn-diverse", "latent-typiclust", "margin-latent", "latent-typiclust+margin",
+        "latent-typiclust-then-margin-latent",
     ]
-    static let defaultStrategies = "random,entropy,margin,bald,coreset,badge,typiclust,snn,latent-typiclust,margin-latent"
+    static let defaultStrategies = "random,margin,coreset,badge,typiclust,snn,latent-typiclust,margin-latent"
 
     @Option(help: "Folder with the IDX files train-/t10k-{images-idx3,labels-idx1}-ubyte[.gz] (Fashion-MNIST by default).")
     var dataDirectory = FashionMNIST.debianDirectory
@@ -40,8 +41,12 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var testHDF5: String?
     @Option(help: "Comma-separated strategies (the first named 'random' is the reference).")
     var strategies = BenchmarkCommand.defaultStrategies
-    @Option(help: "Number of seeds (0, 1, ...).")
+    @Option(help: "Number of seeds.")
     var seeds = 10
+    @Option(help: "The first seed; the seeds are first-seed, first-seed + 1, ...")
+    var firstSeed = 0
+    @Option(help: "latent-typiclust-then-margin-latent: the training-set size from which margin-latent chooses.")
+    var switchSize = 150
     @Option(help: "|T(1)|, the initial random training set (the same for every strategy of a seed).")
     var initialSize = 50
     @Option(name: .customLong("increment"), help: "J, samples added per round.")
@@ -79,8 +84,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard seeds > 0, initialSize > 0, incrementSize > 0, rounds > 0, epochs > 0, latent > 0, vaeEpochs > 0,
-              threads > 0, batchSize > 0, poolSize > 0, testSize > 0, candidates >= 0 else {
-            throw ValidationError("counts must be positive (--candidates ≥ 0)")
+              threads > 0, batchSize > 0, poolSize > 0, testSize > 0, candidates >= 0, firstSeed >= 0, switchSize >= 0 else {
+            throw ValidationError("counts must be positive (--candidates, --first-seed, --switch-size ≥ 0)")
         }
         guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be finite and ≥ 0") }
         guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
@@ -111,7 +116,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
             ("dataset", trainHDF5 ?? dataDirectory), ("pool_size", "\(data.pool.count)"), ("test_size", "\(data.test.labels.count)"),
             ("latent_dimension", "\(latent)"), ("vae_epochs", "\(vaeEpochs)"), ("alpha", "\(alpha)"),
             ("target", "lenet"), ("batch_size", "\(batchSize)"), ("learning_rate", "\(learningRate)"),
-            ("candidates", "\(candidates)"),
+            ("candidates", "\(candidates)"), ("switch_size", "\(switchSize)"),
         ], in: file)
 
         let vae = VariationalAutoencoder(inputCount: shape.reduce(1, *), latentCount: latent, seed: 0)
@@ -132,7 +137,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         let benchmark = Benchmark(
             schedule: TrainingSchedule(initialSize: initialSize, incrementSize: incrementSize,
                                        epochsPerRound: epochs, maximumRounds: rounds),
-            seeds: (0..<seeds).map(UInt64.init), strategies: chosen, testSet: data.test,
+            seeds: (firstSeed..<firstSeed + seeds).map(UInt64.init), strategies: chosen, testSet: data.test,
             sampleShape: shape, latentDimension: latent
         ) { [batchSize, learningRate] in
             SupervisedNetwork(objective: Classification(classCount: classCount), batchSize: batchSize,
@@ -142,7 +147,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         let result = try await benchmark.run(in: file) { say($0) }
         print("")
         print(result.report(reference: "random"))
-        let title = "\(trainHDF5 == nil ? "Fashion-MNIST" : trainHDF5!): \(seeds) seeds, |T(1)| = \(initialSize), J = \(incrementSize), E = \(epochs)"
+        let title = "\(trainHDF5 == nil ? "Fashion-MNIST" : trainHDF5!): \(seeds) seeds from \(firstSeed), |T(1)| = \(initialSize), J = \(incrementSize), E = \(epochs)"
         let folder = URL(fileURLWithPath: figure).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try LearningCurveFigure(result: result, title: title).svg().write(toFile: figure, atomically: true, encoding: .utf8)
@@ -171,6 +176,11 @@ struct BenchmarkCommand: AsyncParsableCommand {
             return try HybridSampling(
                 first: try TypicalClusterSampling<Model>(pool: pool, codes: codes, candidateLimit: limit),
                 second: try UncertaintySampling<Model>(pool: pool, measure: .margin, candidateLimit: limit), share: 0.5)
+        case "latent-typiclust-then-margin-latent":
+            return try BudgetSwitchSampling(
+                first: try TypicalClusterSampling<Model>(pool: pool, codes: codes, candidateLimit: limit),
+                second: try MarginLatentDiverseSampling<Model>(pool: pool, poolCodes: codes, candidateLimit: limit),
+                switchSize: switchSize)
         default: throw ValidationErrorMessage("unknown strategy '\(name)'")
         }
     }

@@ -255,6 +255,24 @@ struct ActiveLearningTests {
         #expect(throws: SamplingError.self) { try HybridSampling(first: RandomSampling<Model>(pool: pool), second: RandomSampling<Model>(pool: pool), share: 2) }
     }
 
+    @Test("a budget switch hands over to the second strategy once the training set reaches the switch size")
+    func budgetSwitch() async throws {
+        let pool = probabilityPool([[0.5, 0.5], [0.9, 0.1], [0.6, 0.4], [0.55, 0.45], [0.99, 0.01], [0.7, 0.3]])
+        let margin = try UncertaintySampling<Model>(pool: pool, measure: .margin)
+        let switching = try BudgetSwitchSampling(first: margin, second: RandomSampling<Model>(pool: pool), switchSize: 2)
+        #expect(switching.name == "margin-then-random")
+        var g = SeededGenerator(seed: 14)
+        let early = try await switching.increment(size: 1, round: 2, trainingSet: trainingSet(of: pool, indices: [0]),
+                                                  model: Model(), using: &g)
+        #expect(early.added.provenance.map(\.poolIndex) == [3])  // margin's choice
+        #expect(early.added.provenance[0].strategy == "margin-then-random")
+        var h = SeededGenerator(seed: 15), r = SeededGenerator(seed: 15)
+        let labeled = trainingSet(of: pool, indices: [0, 3])
+        let late = try await switching.increment(size: 2, round: 3, trainingSet: labeled, model: Model(), using: &h)
+        let random = try RandomSampling<Model>(pool: pool).increment(size: 2, round: 3, trainingSet: labeled, model: Model(), using: &r)
+        #expect(late.added.provenance.map(\.poolIndex) == random.added.provenance.map(\.poolIndex))
+    }
+
     @Test("every baseline draws the same T(1) as random, and grows a run without repeats or labeled samples")
     func progressiveRuns() async throws {
         var g = SeededGenerator(seed: 12)
