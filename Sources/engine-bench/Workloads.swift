@@ -30,17 +30,17 @@ enum Workload: String, CaseIterable {
     var flopsPerSample: Double {
         switch self {
         case .lenetTrain:
-            return 6 * multiplyAdds(of: makeLeNet(), inputShape: [1, 28, 28]).count
+            return 6 * Double(multiplyAdds(of: makeLeNet(), inputShape: [1, 28, 28]).count)
         case .vae784Train:
             let vae = VariationalAutoencoder(inputCount: 784, latentCount: 3)
             let heads = Double(vae.meanHead.weight.value.count + vae.logVarianceHead.weight.value.count)
-            return 6 * (multiplyAdds(of: vae.encoder, inputShape: [784]).count + heads
-                + multiplyAdds(of: vae.decoder, inputShape: [3]).count)
+            return 6 * (Double(multiplyAdds(of: vae.encoder, inputShape: [784]).count) + heads
+                + Double(multiplyAdds(of: vae.decoder, inputShape: [3]).count))
         case .ivusnetTrain:
-            return 6 * multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count
+            return 6 * Double(multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count)
         case .latentGrad:
             let vae = VariationalAutoencoder(inputCount: 4096, latentCount: 3)
-            return 4 * (multiplyAdds(of: vae.decoder, inputShape: [3]).count
+            return 4 * Double(multiplyAdds(of: vae.decoder, inputShape: [3]).count
                 + multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count)
         }
     }
