@@ -62,6 +62,8 @@ struct IVUSSI: AsyncParsableCommand {
     var out = "Output/ivus-si.h5"
     @Flag(help: "Start afresh even if the results file exists.")
     var overwrite = false
+    @Flag(help: "Label the masks cut from G(z) as they are, without clearing stray wall pieces and filling speckle holes first.")
+    var rawMasks = false
 
     /// Labels are stress in units of 100 kPa, so typical maps are of order 1.
     static let stressUnit: Float = 100
@@ -92,6 +94,7 @@ struct IVUSSI: AsyncParsableCommand {
             ("dataset", "synthetic-ivus-masks"), ("pool_size", "\(poolSize)"), ("vae_epochs", "\(vaeEpochs)"),
             ("latent_dimension", "\(latent)"), ("test_size", "\(testSize)"), ("alpha", "\(alpha)"),
             ("target", "ivus-net-\(baseChannels)"), ("vae_architecture", "4096-400-400-\(latent)"), ("label_units", "\(Self.stressUnit) kPa"),
+            ("mask_repair", rawMasks ? "none" : "largest wall piece, speckle holes filled"),
         ], in: file)
 
         // 1–2. The unlabeled pool and the VAE.
@@ -107,7 +110,9 @@ struct IVUSSI: AsyncParsableCommand {
             }
         }
         if loaded { say("VAE loaded from \(out)") }
-        let generator = BinarizedGenerator(VAECodec(autoencoder: vae, sampleShape: Self.sampleShape))
+        // Masks cut from G(z), repaired (stray wall pieces cleared, speckle holes filled) unless --raw-masks.
+        let generator = MaskSource(BinarizedGenerator(VAECodec(autoencoder: vae, sampleShape: Self.sampleShape)),
+                                   repaired: !rawMasks)
 
         // 3. The test set, labeled by VasFEM once (kept in the results file).
         let tool = SynthesizedWallLabeler(labeler: StressLabeler(maximumConcurrentMasks: jobs),
@@ -115,9 +120,9 @@ struct IVUSSI: AsyncParsableCommand {
         let test = try await testSet(labeledBy: tool, in: file)
 
         // 4–5. The target and the strategies.
-        let si = try InterpolationSampling<SupervisedNetwork<Regression>, BinarizedGenerator<VAECodec>, SynthesizedWallLabeler>(
+        let si = try InterpolationSampling<SupervisedNetwork<Regression>, MaskSource, SynthesizedWallLabeler>(
             generator: generator, tool: tool, alpha: alpha)
-        let baseline = try PriorSampling<SupervisedNetwork<Regression>, BinarizedGenerator<VAECodec>, SynthesizedWallLabeler>(
+        let baseline = try PriorSampling<SupervisedNetwork<Regression>, MaskSource, SynthesizedWallLabeler>(
             generator: generator, tool: tool)
         let experiment = Experiment(
             schedule: TrainingSchedule(initialSize: initialSize, incrementSize: incrementSize,
@@ -134,6 +139,11 @@ struct IVUSSI: AsyncParsableCommand {
         print("")
         print(summary.table())
         print(String(format: "(test error: mean squared error of the stress map in (%.0f kPa)²)", Self.stressUnit))
+        print("")
+        print(TrivialPredictors(test: test).report())
+        print("")
+        print(try LabelingAccount(file: file, strategies: [baseline.name, si.name], seeds: (0..<seeds).map(UInt64.init),
+                                  rounds: rounds).report())
         print(String(format: "\nWrote %@ in %.1f min.", out, Date().timeIntervalSince(started) / 60))
         let checkpoints = file.checkpointStatistics
         print(String(format: "Checkpoints: %d this run, %.1f ms each on average (snapshot %.2f MB).",
