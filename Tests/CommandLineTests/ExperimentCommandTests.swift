@@ -70,6 +70,22 @@ struct ExperimentCommandTests {
         try expectJSONLines(result.stdout, atLeast: 1)
     }
 
+    @Test func ivusSITinyRunKeepsItsLabeledTestSetAndResumes() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let options = ["--pool-size", "16", "--vae-epochs", "1", "--test-size", "2", "--initial-size", "2",
+                       "--increment", "2", "--rounds", "2", "--epochs", "1", "--seeds", "1", "--base-channels", "2",
+                       "--jobs", "2", "--threads", "2", "--out", scratch.path("ivus.h5")]
+        let first = try run("ivus-si", options, timeout: 300)
+        #expect(first.status == 0 && table(in: first.stdout).contains("AULC"), "\(first)")
+        let file = try HDF5File(path: scratch.path("ivus.h5"))
+        #expect(file.contains("vae") && file.contains("test/stress") && file.contains("si/metric"))
+        let again = try run("ivus-si", options, timeout: 300)
+        #expect(again.status == 0, "\(again)")
+        #expect(again.stdout.contains("VAE loaded") && again.stdout.contains("Test set (") , "\(again)")
+        #expect(table(in: again.stdout) == table(in: first.stdout))
+    }
+
     /// The short kill harness: 10 SIGKILLs at random moments of the tiny experiment, in 2 trials;
     /// every rerun must end with the uninterrupted run's table, losing no completed round and
     /// no trained VAE (Scripts/kill-harness.sh; the full run delivers 50).
