@@ -93,6 +93,16 @@ struct CommandLineTests {
         expectFailure(try run("vasfem", ["label", scratch.path("garbage.h5")]), naming: ["--out"])
     }
 
+    @Test func badWaveformFileIsNamed() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try "time,shape\n0,0\n0.5,one\n".write(toFile: scratch.path("wave.csv"), atomically: true, encoding: .utf8)
+        for file in [scratch.path("wave.csv"), scratch.path("missing.csv")] {
+            expectFailure(try run("vasfem", ["label", scratch.path("mask.txt"), "--waveform", file]),
+                          naming: ["--waveform", URL(fileURLWithPath: file).lastPathComponent])
+        }
+    }
+
     @Test func vasfemLabelsATextGridMaskAndFailsOnAnEmptyOne() throws {
         let scratch = try Scratch()
         defer { scratch.remove() }
