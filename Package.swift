@@ -16,6 +16,7 @@
 //   TensorEngine                                  HDF5Store
 //                 |                                   |
 //   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib      <- C wrappers (system libraries)
+//   CTensorKernels (the engine's element-wise kernels in C, AVX2 + FMA chosen at start-up)
 //
 // Datasets depends only on HDF5Store and CZlib (gzip), VasFEM on LatentSampling (for the
 // LabelingTool role), HDF5Store, LAPACKE, gmsh and zlib (PNG masks): neither on the engine.
@@ -73,7 +74,10 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
 
         // MARK: Tensor engine and neural networks
-        .target(name: "TensorEngine", dependencies: ["COpenBLAS"]),
+        // CTensorKernels: element-wise kernels in C with AVX2 + FMA versions chosen at start-up
+        // (source-level `target` attributes, no compiler flags).
+        .target(name: "CTensorKernels"),
+        .target(name: "TensorEngine", dependencies: ["COpenBLAS", "CTensorKernels"]),
         .target(name: "NeuralNetworks", dependencies: ["TensorEngine"]),
         .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"]),
         .testTarget(

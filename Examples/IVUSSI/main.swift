@@ -3,7 +3,7 @@
 // The paper's IVUS experiment, on synthetic data (no IVUS dataset ships with the project):
 //
 //  1. An unlabeled pool of 64×64 vessel-wall masks (eccentric lumens, plaque-like lumps).
-//  2. A VAE (4,096 → 512 → 256 → d = 3) is trained on it: the encoder E and generator G.
+//  2. A VAE (4,096 → 400 → 400 → d = 3, the paper's Tables S9–S12) is trained on it: the encoder E and generator G.
 //  3. A held-out test set of masks is labeled by VasFEM, the finite-element labeling tool
 //     (systolic maximum principal stress, incompressible Mooney–Rivlin, plane strain).
 //  4. The target F is the IVUS encoder–decoder, mask → stress map.
@@ -91,14 +91,14 @@ struct IVUSSI: AsyncParsableCommand {
         try recordConfiguration([
             ("dataset", "synthetic-ivus-masks"), ("pool_size", "\(poolSize)"), ("vae_epochs", "\(vaeEpochs)"),
             ("latent_dimension", "\(latent)"), ("test_size", "\(testSize)"), ("alpha", "\(alpha)"),
-            ("target", "ivus-net-\(baseChannels)"), ("label_units", "\(Self.stressUnit) kPa"),
+            ("target", "ivus-net-\(baseChannels)"), ("vae_architecture", "4096-400-400-\(latent)"), ("label_units", "\(Self.stressUnit) kPa"),
         ], in: file)
 
         // 1–2. The unlabeled pool and the VAE.
         say("Generating \(poolSize) synthetic wall masks")
         let pool = Self.masks(count: poolSize, firstSeed: 0)
         let vae = VariationalAutoencoder(inputCount: 4_096, latentCount: latent, seed: 0)
-        if !file.contains("vae") { say("Training the VAE (4096-512-256-\(latent)) for \(vaeEpochs) epochs") }
+        if !file.contains("vae") { say("Training the VAE (4096-400-400-\(latent), the paper's) for \(vaeEpochs) epochs") }
         let vaeStart = Date()
         let loaded = try VAETraining(epochs: vaeEpochs, batchSize: 64, learningRate: 1e-3).loadOrTrain(
             vae, on: pool, seed: 0, archivedAt: "vae", in: file) { epoch, loss in

@@ -9,6 +9,18 @@ from torch import nn
 
 
 def lenet(classes=10):
+    """The paper's LeNet (Table S7), as makeLeNet."""
+    return nn.Sequential(OrderedDict([
+        ("conv1", nn.Conv2d(1, 20, 5)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
+        ("conv2", nn.Conv2d(20, 50, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
+        ("flatten", nn.Flatten()),
+        ("fc1", nn.Linear(800, 500)), ("relu3", nn.ReLU()),
+        ("fc2", nn.Linear(500, classes)),
+    ]))
+
+
+def lenet5(classes=10):
+    """The classic LeNet-5, as makeLeNet5."""
     return nn.Sequential(OrderedDict([
         ("conv1", nn.Conv2d(1, 6, 5, padding=2)), ("relu1", nn.ReLU()), ("pool1", nn.MaxPool2d(2)),
         ("conv2", nn.Conv2d(6, 16, 5)), ("relu2", nn.ReLU()), ("pool2", nn.MaxPool2d(2)),
@@ -122,7 +134,7 @@ def alpha_gan(latent=128):
 
 
 class VAE(nn.Module):
-    def __init__(self, inputs=784, latent=3, hidden=(512, 256)):
+    def __init__(self, inputs=784, latent=3, hidden=(400, 400)):
         super().__init__()
         self.inputs = inputs
         enc, width = OrderedDict(), inputs

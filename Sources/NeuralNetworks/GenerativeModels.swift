@@ -2,15 +2,20 @@ import TensorEngine
 
 /// The paper's fully connected variational autoencoder (generator G for MNIST-like
 /// 784-pixel or IVUS 4,096-pixel images), with a small latent space (3 by default).
+/// The default widths are the paper's Tables S9–S12 (784→400→400→3 for MNIST,
+/// 4096→400→400→3 for IVUS, decoders mirrored):
 ///
-///     encoder: input → 512 → ReLU → 256 → ReLU      (hidden sizes configurable)
-///     heads:   256 → latent (μ),  256 → latent (log σ²)
-///     decoder: latent → 256 → ReLU → 512 → ReLU → input   (logits; σ(logits) is the image)
+///     encoder: input → 400 → ReLU → 400 → ReLU      (hidden sizes configurable)
+///     heads:   400 → latent (μ),  400 → latent (log σ²)
+///     decoder: latent → 400 → ReLU → 400 → ReLU → input   (logits; σ(logits) is the image)
 ///
 /// The decoder ends in logits so that training uses the numerically stable
 /// ``binaryCrossEntropy(logits:targets:reduction:)``; ``decodeImages(_:)`` applies the
 /// sigmoid. Parameter names: `encoder/fc<i>/…`, `mean/…`, `log_variance/…`, `decoder/fc<i>/…`.
 public final class VariationalAutoencoder: Layer {
+    /// The paper's hidden widths (Tables S9–S12): [400, 400].
+    public static let paperHiddenCounts = [400, 400]
+
     /// Pixels per image (784 or 4,096 in the paper).
     public let inputCount: Int
     /// Dimension of the latent code z.
@@ -23,9 +28,9 @@ public final class VariationalAutoencoder: Layer {
     /// - Parameters:
     ///   - inputCount: pixels per image.
     ///   - latentCount: latent dimension (the paper uses 3).
-    ///   - hiddenCounts: encoder widths; the decoder mirrors them.
+    ///   - hiddenCounts: encoder widths; the decoder mirrors them. Default: the paper's [400, 400].
     ///   - seed: initialization seed.
-    public init(inputCount: Int = 784, latentCount: Int = 3, hiddenCounts: [Int] = [512, 256], seed: UInt64 = 0) {
+    public init(inputCount: Int = 784, latentCount: Int = 3, hiddenCounts: [Int] = VariationalAutoencoder.paperHiddenCounts, seed: UInt64 = 0) {
         precondition(inputCount > 0 && latentCount > 0 && !hiddenCounts.isEmpty, "VariationalAutoencoder: bad sizes")
         var g = SeededGenerator(seed: seed)
         self.inputCount = inputCount

@@ -111,14 +111,10 @@ public func binaryCrossEntropy(logits: Variable, targets: Tensor, reduction: Los
                 partials.withUnsafeMutableBufferPointer { pp in
                     let out = pp.baseAddress!
                     concurrentBlocks(blocks, costPerBlock: 4096 * 16) { block in  // log1p+exp ≈ 16 operations
-                        var partial: Float = 0
-                        for i in block * 4096..<Swift.min(count, (block + 1) * 4096) {
-                            let xi = xp[i]
-                            let e = expf(-abs(xi))  // e^(−|x|) ∈ (0, 1]: no overflow
-                            partial += Swift.max(xi, 0) - xi * tp[i] + log1pf(e)
-                            sigma[i] = xi >= 0 ? 1 / (1 + e) : e / (1 + e)
-                        }
-                        out[block] = Double(partial)
+                        let lo = block * 4096, n = Swift.min(count, lo + 4096) - lo
+                        // max(x, 0) − x·t + log(1 + e^(−|x|)), and σ(x) (vectorized exp and log1p).
+                        out[block] = Double(VectorKernels.binaryCrossEntropyTerms(
+                            logits: xp + lo, targets: tp + lo, sigmoid: sigma + lo, count: n))
                     }
                 }
                 for p in partials { total += p }
@@ -135,8 +131,9 @@ public func binaryCrossEntropy(logits: Variable, targets: Tensor, reduction: Los
                 targets.scalars.withUnsafeBufferPointer { tp in
                     dx.withUnsafeMutableBufferPointer { dp in
                         let (sigma, t, d) = (sp.baseAddress!, tp.baseAddress!, dp.baseAddress!)
-                        parallelElementRanges(count) { range in
-                            for i in range { d[i] = f * (sigma[i] - t[i]) }
+                        parallelElementRanges(count) { r in
+                            VectorKernels.scaledDifference(sigma + r.lowerBound, t + r.lowerBound, factor: f,
+                                                           into: d + r.lowerBound, count: r.count)
                         }
                     }
                 }

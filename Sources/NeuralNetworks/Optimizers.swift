@@ -70,38 +70,11 @@ public final class Adam: Optimizer {
                                 if wd != 0 && decoupled {
                                     for i in range { tp[i] -= lr * wd * tp[i] }
                                 }
-                                let l2: Float = decoupled ? 0 : wd
-                                // Eight lanes at a time (the compiler cannot prove the four
-                                // arrays disjoint, and would keep the loop scalar).
-                                typealias Lanes = SIMD8<Float>
-                                let gr = UnsafeRawPointer(gp), tr = UnsafeMutableRawPointer(tp)
-                                let mr = UnsafeMutableRawPointer(mp), vr = UnsafeMutableRawPointer(vp)
-                                let b1v = Lanes(repeating: b1), b2v = Lanes(repeating: b2)
-                                let c1 = Lanes(repeating: 1 - b1), c2 = Lanes(repeating: 1 - b2)
-                                let l2v = Lanes(repeating: l2), stepV = Lanes(repeating: stepSize)
-                                let scaleV = Lanes(repeating: 1 / sqrtCorrection2), epsV = Lanes(repeating: eps)
-                                var i = range.lowerBound
-                                while i + 8 <= range.upperBound {
-                                    let o = i * 4
-                                    let theta = tr.loadUnaligned(fromByteOffset: o, as: Lanes.self)
-                                    let gi = gr.loadUnaligned(fromByteOffset: o, as: Lanes.self) + l2v * theta
-                                    let mi = b1v * mr.loadUnaligned(fromByteOffset: o, as: Lanes.self) + c1 * gi
-                                    let vi = b2v * vr.loadUnaligned(fromByteOffset: o, as: Lanes.self) + c2 * gi * gi
-                                    mr.storeBytes(of: mi, toByteOffset: o, as: Lanes.self)
-                                    vr.storeBytes(of: vi, toByteOffset: o, as: Lanes.self)
-                                    tr.storeBytes(of: theta - stepV * mi / (vi.squareRoot() * scaleV + epsV),
-                                                  toByteOffset: o, as: Lanes.self)
-                                    i += 8
-                                }
-                                while i < range.upperBound {
-                                    let gi = gp[i] + l2 * tp[i]
-                                    let mi = b1 * mp[i] + (1 - b1) * gi
-                                    let vi = b2 * vp[i] + (1 - b2) * gi * gi
-                                    mp[i] = mi
-                                    vp[i] = vi
-                                    tp[i] -= stepSize * mi / (vi.squareRoot() / sqrtCorrection2 + eps)
-                                    i += 1
-                                }
+                                let l = range.lowerBound
+                                VectorKernels.adamStep(
+                                    theta: tp + l, gradient: gp + l, firstMoment: mp + l, secondMoment: vp + l,
+                                    count: range.count, beta1: b1, beta2: b2, l2: decoupled ? 0 : wd,
+                                    stepSize: stepSize, inverseSqrtCorrection2: 1 / sqrtCorrection2, epsilon: eps)
                             }
                         }
                     }

@@ -42,6 +42,13 @@ public enum BLASThreads {
     /// parallelizes around it).
     public static var openBLASCount: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel family OpenBLAS chose for this CPU (e.g. "Haswell", "Zen", "SkylakeX"),
+    /// or the one forced by the environment variable OPENBLAS_CORETYPE.
+    public static var openBLASCoreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+
     /// The count chosen from the environment, or ``defaultCount``.
     public static var configuredCount: Int {
         let env = ProcessInfo.processInfo.environment

@@ -1,3 +1,4 @@
+import CTensorKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -39,7 +40,7 @@ extension Tensor {
 
 /// Element-wise sum of two variables of equal shape.
 public func + (a: Variable, b: Variable) -> Variable {
-    let value = a.value.zipMap(b.value, +)
+    let value = binaryKernel(a.value, b.value, ck_add)
     return Variable.result(value, inputs: [a, b]) {
         { g in [g, g] }
     }
@@ -56,20 +57,20 @@ public func - (a: Variable, b: Variable) -> Variable {
 /// Element-wise product of two variables of equal shape.
 public func * (a: Variable, b: Variable) -> Variable {
     let av = a.value, bv = b.value
-    let value = av.zipMap(bv, *)
+    let value = binaryKernel(av, bv, ck_multiply)
     return Variable.result(value, inputs: [a, b]) {
         { g in
-            [a.requiresGradient ? g.zipMap(bv, *) : nil,
-             b.requiresGradient ? g.zipMap(av, *) : nil]
+            [a.requiresGradient ? binaryKernel(g, bv, ck_multiply) : nil,
+             b.requiresGradient ? binaryKernel(g, av, ck_multiply) : nil]
         }
     }
 }
 
 /// A variable multiplied by a constant.
 public func * (a: Variable, factor: Float) -> Variable {
-    let value = a.value.map { $0 * factor }
+    let value = unaryKernel(a.value) { ck_scale($0, factor, $1, $2) }
     return Variable.result(value, inputs: [a]) {
-        { g in [g.map { $0 * factor }] }
+        { g in [unaryKernel(g) { ck_scale($0, factor, $1, $2) }] }
     }
 }
 
@@ -116,9 +117,9 @@ public func reshape(_ a: Variable, to shape: [Int]) -> Variable {
 
 /// Rectified linear unit, max(x, 0). The derivative at 0 is taken as 0 (as in PyTorch).
 public func relu(_ x: Variable) -> Variable {
-    let value = x.value.map { $0 > 0 ? $0 : 0 }
+    let value = unaryKernel(x.value, ck_relu)
     return Variable.result(value, inputs: [x]) {
-        { g in [g.zipMap(value) { gi, y in y > 0 ? gi : 0 }] }
+        { g in [binaryKernel(g, value, ck_relu_backward)] }
     }
 }
 

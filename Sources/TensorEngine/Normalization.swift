@@ -1,3 +1,4 @@
+import CTensorKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -117,39 +118,21 @@ public func batchNorm(
     }
 }
 
-/// y[i] = scale·(x[i] − center) + shift, i < count, eight lanes at a time.
+/// y[i] = scale·(x[i] − center) + shift, i < count (CTensorKernels).
 @inline(__always)
 func affineMap(
     _ x: UnsafePointer<Float>, count: Int, center: Float, scale: Float, shift: Float, into y: UnsafeMutablePointer<Float>
 ) {
-    let xr = UnsafeRawPointer(x), yr = UnsafeMutableRawPointer(y)
-    let m = SIMD8<Float>(repeating: center), a = SIMD8<Float>(repeating: scale), b = SIMD8<Float>(repeating: shift)
-    var i = 0
-    while i + 8 <= count {
-        yr.storeBytes(of: (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m) * a + b,
-                      toByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < count { y[i] = scale * (x[i] - center) + shift; i += 1 }
+    ck_affine(x, center, scale, shift, y, count)
 }
 
-/// d[i] = dyScale·g[i] + xScale·(x[i] − center) + shift, i < count, eight lanes at a time.
+/// d[i] = dyScale·g[i] + xScale·(x[i] − center) + shift, i < count (CTensorKernels).
 @inline(__always)
 func affineCombination(
     _ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int,
     dyScale: Float, xScale: Float, center: Float, shift: Float, into d: UnsafeMutablePointer<Float>
 ) {
-    let gr = UnsafeRawPointer(g), xr = UnsafeRawPointer(x), dr = UnsafeMutableRawPointer(d)
-    let k = SIMD8<Float>(repeating: dyScale), s = SIMD8<Float>(repeating: xScale)
-    let m = SIMD8<Float>(repeating: center), c = SIMD8<Float>(repeating: shift)
-    var i = 0
-    while i + 8 <= count {
-        let gv = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        let xv = xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-        dr.storeBytes(of: gv * k + (xv - m) * s + c, toByteOffset: i * 4, as: SIMD8<Float>.self)
-        i += 8
-    }
-    while i < count { d[i] = dyScale * g[i] + xScale * (x[i] - center) + shift; i += 1 }
+    ck_affine_combination(g, x, dyScale, xScale, center, shift, d, count)
 }
 
 /// Per-channel Σ dy and Σ dy·x̂ of [N, C, P] data, with x̂ = (x − mean)·inverseStd

@@ -1,3 +1,4 @@
+import CTensorKernels
 import Dispatch
 
 /// Splits `0..<count` into up to ``BLASThreads/current`` contiguous ranges and runs `body`
@@ -31,64 +32,27 @@ private struct UncheckedBox<T>: @unchecked Sendable {
 
 // MARK: Blocked reductions
 //
-// Sums of Float data are taken eight lanes at a time in Float over blocks of 256 values
-// (each lane adds 32 values), and the block sums are accumulated in Double: as accurate
+// Sums of Float data are taken in Float lanes over blocks of 256 values (CTensorKernels:
+// 8 lanes, or 2 × 8 with AVX2), and the block sums are accumulated in Double: as accurate
 // as a Double loop for the sizes met here (error ≈ 32·2⁻²⁴ relative per block), but
 // vectorized.
 
 /// Σ p[i], i < count.
 @inline(__always)
-func blockedSum(_ p: UnsafePointer<Float>, count: Int) -> Double {
-    let raw = UnsafeRawPointer(p)
-    var total = 0.0, i = 0
-    while i + 256 <= count {
-        var acc = SIMD8<Float>()
-        for j in stride(from: i, to: i + 256, by: 8) { acc += raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) }
-        total += Double(acc.sum())
-        i += 256
-    }
-    while i < count { total += Double(p[i]); i += 1 }
-    return total
-}
+func blockedSum(_ p: UnsafePointer<Float>, count: Int) -> Double { ck_sum(p, count) }
 
 /// Σ (p[i] − center)², i < count.
 @inline(__always)
 func blockedSquaredDeviations(_ p: UnsafePointer<Float>, count: Int, center: Float) -> Double {
-    let raw = UnsafeRawPointer(p)
-    let c = SIMD8<Float>(repeating: center)
-    var total = 0.0, i = 0
-    while i + 256 <= count {
-        var acc = SIMD8<Float>()
-        for j in stride(from: i, to: i + 256, by: 8) {
-            let d = raw.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - c
-            acc += d * d
-        }
-        total += Double(acc.sum())
-        i += 256
-    }
-    while i < count { let d = p[i] - center; total += Double(d * d); i += 1 }
-    return total
+    ck_squared_deviations(p, center, count)
 }
 
 /// (Σ g[i], Σ g[i]·(x[i] − center)), i < count.
 @inline(__always)
 func blockedSumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, center: Float) -> (Double, Double) {
-    let rg = UnsafeRawPointer(g), rx = UnsafeRawPointer(x)
-    let c = SIMD8<Float>(repeating: center)
-    var s1 = 0.0, s2 = 0.0, i = 0
-    while i + 256 <= count {
-        var a1 = SIMD8<Float>(), a2 = SIMD8<Float>()
-        for j in stride(from: i, to: i + 256, by: 8) {
-            let gv = rg.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-            a1 += gv
-            a2 += gv * (rx.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) - c)
-        }
-        s1 += Double(a1.sum())
-        s2 += Double(a2.sum())
-        i += 256
-    }
-    while i < count { s1 += Double(g[i]); s2 += Double(g[i]) * Double(x[i] - center); i += 1 }
-    return (s1, s2)
+    var sum = 0.0, dot = 0.0
+    ck_sum_and_centered_dot(g, x, center, count, &sum, &dot)
+    return (sum, dot)
 }
 
 /// Splits `0..<count` element ranges of a large array over the engine's threads

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Convolution by shifted views, without im2col.
 ///
 /// A chunk of `batch` samples is stored channel-major and zero-padded: channel c of sample
@@ -257,7 +259,7 @@ func accumulateTapWeightGradients(
 
 /// How a convolution's batch is cut into chunks and spread over the engine's threads.
 ///
-/// Chunks are small (their padded buffer about 1 MiB) so that the buffer, the product and
+/// Chunks are small (their padded buffer about one L2 cache, ``convolutionChunkFloats``) so that the buffer, the product and
 /// the output stay in cache between the copy in, the products and the copy out. With at
 /// least as many samples as threads, each thread takes its own share of the samples and
 /// runs its chunks alone (one hand-off per convolution, each core on its own cache);
@@ -271,7 +273,7 @@ struct SampleChunks {
     /// `floatsPerSample`: the largest per-sample buffer a chunk needs.
     init(batch n: Int, floatsPerSample: Int) {
         batch = n
-        chunk = Swift.max(1, Swift.min(n, (1 << 18) / Swift.max(1, floatsPerSample)))
+        chunk = Swift.max(1, Swift.min(n, convolutionChunkFloats / Swift.max(1, floatsPerSample)))
         let threads = BLASThreads.current
         workers = threads > 1 && n >= threads ? threads : 1
     }
@@ -441,3 +443,12 @@ func shiftedConvolutionGradients(
     }
     return (dx, dw)
 }
+
+/// Floats in a convolution chunk's padded buffer: the size of one core's L2 cache (read
+/// from the machine: 1 MiB on Intel Cooper Lake, 512 KiB on AMD Zen 2–4), within
+/// 256 KiB…2 MiB; 1 MiB when the machine does not say.
+public let convolutionChunkFloats: Int = {
+    let bytes = sysconf(Int32(_SC_LEVEL2_CACHE_SIZE))
+    guard bytes > 0 else { return 1 << 18 }
+    return Swift.min(1 << 19, Swift.max(1 << 16, bytes / 4))
+}()

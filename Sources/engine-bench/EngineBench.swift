@@ -6,7 +6,9 @@ import TensorEngine
 
 /// Benchmarks of the tensor engine: training throughput of the paper's networks, the
 /// sampler's latent-gradient step, memory stability, and a Fashion-MNIST LeNet epoch.
-/// Every figure is printed as one JSON line.
+/// Every figure is printed as one JSON line; the first describes the machine (CPU model,
+/// SIMD level of the element-wise kernels, OpenBLAS's kernel family, sgemm's GFLOP/s), and
+/// each workload line gives its GFLOP/s beside that peak.
 @main
 struct EngineBench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -79,6 +81,9 @@ struct EngineBench: ParsableCommand {
             return
         }
         let python = comparePytorch ? try PyTorchEnvironment.ensure() : nil
+        let machine = MachineReport.measure(threads: threads)
+        print(jsonLine(machine.json))
+        fflush(nil)
         for workload in Workload.allCases {
             // Best of `repeats` runs per side, alternating ours and PyTorch's so that a burst
             // of load from other processes hits both; PyTorch alternates between its default
@@ -107,8 +112,14 @@ struct EngineBench: ParsableCommand {
                 "threads": threads,
                 "best_of": max(1, repeats),
             ]
+            let flops = workload.flopsPerSample
+            let oursRate = (ours["samples_per_s"] as? Double) ?? 0
+            fields["gflop_per_sample"] = flops / 1e9
+            fields["ours_gflops"] = oursRate * flops / 1e9
+            fields["ours_fraction_of_sgemm_peak"] = oursRate * flops / 1e9 / machine.sgemmGigaflops
             if python != nil {
-                let o = (ours["samples_per_s"] as? Double) ?? 0, p = (theirs["samples_per_s"] as? Double) ?? 0
+                let o = oursRate, p = (theirs["samples_per_s"] as? Double) ?? 0
+                fields["pytorch_gflops"] = p * flops / 1e9
                 fields["pytorch_samples_per_s"] = p
                 fields["pytorch_peak_rss_mb"] = theirs["peak_rss_mb"] ?? 0
                 fields["pytorch_omp_wait_policy"] = theirs["omp_wait_policy"] ?? ""
@@ -146,6 +157,23 @@ func lastJSONObject(in data: Data) throws -> [String: Any] {
     throw ValidationError("no JSON line in output: \(text.suffix(500))")
 }
 
+/// A JSON string literal: quotes, backslashes and control characters escaped.
+func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+        switch scalar {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        case "\r": out += "\\r"
+        default:
+            if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
+        }
+    }
+    return out + "\""
+}
+
 /// One JSON object on one line, keys sorted with "workload" first.
 func jsonLine(_ fields: [String: Any]) -> String {
     func encode(_ value: Any) -> String {
@@ -153,10 +181,10 @@ func jsonLine(_ fields: [String: Any]) -> String {
         case let d as Double: return d.isFinite ? String(format: "%.6g", d) : "null"
         case let f as Float: return encode(Double(f))
         case let i as Int: return String(i)
-        case let s as String: return "\"\(s)\""
+        case let s as String: return quoted(s)
         case let b as Bool: return b ? "true" : "false"
         case let n as NSNumber: return n.stringValue
-        default: return "\"\(value)\""
+        default: return quoted("\(value)")
         }
     }
     let keys = fields.keys.sorted { a, b in a == "workload" ? true : b == "workload" ? false : a < b }

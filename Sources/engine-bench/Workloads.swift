@@ -4,13 +4,13 @@ import TensorEngine
 
 /// The benchmarked steps. Batch sizes and models match Scripts/pytorch/bench.py.
 enum Workload: String, CaseIterable {
-    /// LeNet training step (forward, backward, Adam), batch 64 of 1×28×28.
+    /// The paper's LeNet (Table S7) training step (forward, backward, Adam), batch 64 of 1×28×28.
     case lenetTrain = "lenet_train"
-    /// VAE-784 (latent 3) training step on the negative ELBO, batch 128.
+    /// The paper's VAE-784 (784→400→400→3) training step on the negative ELBO, batch 128.
     case vae784Train = "vae784_train"
     /// IVUS encoder–decoder training step (MSE), batch 32 of 1×64×64.
     case ivusnetTrain = "ivusnet_train"
-    /// dL/dz through the VAE-4096 decoder and the IVUS net (evaluation mode, frozen
+    /// dL/dz through the paper's VAE-4096 decoder (3→400→400→4096) and the IVUS net (evaluation mode, frozen
     /// parameters), 64 latent points: the sampler's inner step.
     case latentGrad = "latent_grad"
 
@@ -20,6 +20,28 @@ enum Workload: String, CaseIterable {
         case .vae784Train: 128
         case .ivusnetTrain: 32
         case .latentGrad: 64
+        }
+    }
+
+    /// Nominal floating-point operations per sample of one step: 2 per multiply–add of the
+    /// convolutions and dense layers, for each pass (training: forward, input gradient and
+    /// weight gradient, 3 passes; the latent gradient: forward and input gradient, 2 passes).
+    /// Element-wise work (activations, normalization, pooling, the optimizer) is not counted.
+    var flopsPerSample: Double {
+        switch self {
+        case .lenetTrain:
+            return 6 * multiplyAdds(of: makeLeNet(), inputShape: [1, 28, 28]).count
+        case .vae784Train:
+            let vae = VariationalAutoencoder(inputCount: 784, latentCount: 3)
+            let heads = Double(vae.meanHead.weight.value.count + vae.logVarianceHead.weight.value.count)
+            return 6 * (multiplyAdds(of: vae.encoder, inputShape: [784]).count + heads
+                + multiplyAdds(of: vae.decoder, inputShape: [3]).count)
+        case .ivusnetTrain:
+            return 6 * multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count
+        case .latentGrad:
+            let vae = VariationalAutoencoder(inputCount: 4096, latentCount: 3)
+            return 4 * (multiplyAdds(of: vae.decoder, inputShape: [3]).count
+                + multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count)
         }
     }
 

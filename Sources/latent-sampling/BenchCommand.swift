@@ -13,8 +13,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Time one SNN sampling step (embedding lookups, latent gradients, nearest-neighbour search) as JSON lines.",
         discussion: """
-        Uses the Fashion-MNIST training split as the pool, an untrained VAE (784-512-256-d) and LeNet: the \
-        timings do not depend on the weights. Training is excluded, as in the paper's sampling step.
+        Uses the Fashion-MNIST training split as the pool, an untrained VAE (the paper's 784-400-400-d) and \
+        the paper's LeNet (Table S7): the timings do not depend on the weights. Training is excluded, as in the paper's sampling step.
         """
     )
 
@@ -28,6 +28,8 @@ struct BenchCommand: ParsableCommand {
     var trainingSetSize = 1_000
     @Option(help: "Latent dimension d.")
     var latent = 3
+    @Option(help: TargetNetwork.help)
+    var network = TargetNetwork.lenet
     @Option(help: "Timed repetitions.")
     var repeats = 20
     @Option(help: "Threads of the tensor engine (its matrix products and loops; OpenBLAS itself runs on one).")
@@ -47,7 +49,7 @@ struct BenchCommand: ParsableCommand {
         let data = try FashionMNISTData.load(from: dataDirectory, poolSize: poolSize, testSize: 1)
         let codec = VAECodec(autoencoder: VariationalAutoencoder(inputCount: 784, latentCount: latent, seed: 1),
                              sampleShape: FashionMNISTData.sampleShape)
-        let model = makeLeNetTarget(batchSize: 64, learningRate: 1e-3)
+        let model = makeLeNetTarget(network, batchSize: 64, learningRate: 1e-3)
         model.resetParameters(seed: 2)
 
         var clock = Date()

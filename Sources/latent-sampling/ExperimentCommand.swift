@@ -16,7 +16,8 @@ struct ExperimentCommand: AsyncParsableCommand {
         discussion: """
         A VAE is trained once on the unlabeled pool (and kept in the results file). Then, for each seed, \
         every strategy grows a labeled set from the same random T(1) by J samples per round, training LeNet \
-        for E epochs per round and evaluating it on the test set. Running the same command again resumes an \
+        for E epochs per round and evaluating it on the test set. The networks are the paper's by default: \
+        the VAE 784→400→400→d (Tables S9–S12) and LeNet with conv 20, conv 50, FC 800→500→10 (Table S7). Running the same command again resumes an \
         interrupted experiment from its last completed round.
         """
     )
@@ -39,6 +40,10 @@ struct ExperimentCommand: AsyncParsableCommand {
     var alpha: Float = 0.5
     @Option(help: "Latent dimension d of the VAE.")
     var latent = 3
+    @Option(help: vaeHiddenHelp)
+    var vaeHidden = "400,400"
+    @Option(help: TargetNetwork.help)
+    var network = TargetNetwork.lenet
     @Option(help: "VAE training epochs on the unlabeled pool.")
     var vaeEpochs = 10
     @Option(help: "Pool size (first images of the training split).")
@@ -77,10 +82,17 @@ struct ExperimentCommand: AsyncParsableCommand {
         guard !strategyNames.isEmpty, Set(strategyNames).count == strategyNames.count else {
             throw ValidationError("--strategies must name each strategy once: '\(strategies)'")
         }
+        guard parseHiddenWidths(vaeHidden) != nil else {
+            throw ValidationError("--vae-hidden must be positive widths separated by commas, e.g. 400,400")
+        }
         for name in strategyNames where !["random", "snn"].contains(name) {
             throw ValidationError("unknown strategy '\(name)': Fashion-MNIST supports random and snn (SI needs a labeling tool; see Examples/IVUSSI)")
         }
     }
+
+    var hiddenWidths: [Int] { parseHiddenWidths(vaeHidden) ?? VariationalAutoencoder.paperHiddenCounts }
+    /// The VAE's layer widths, e.g. "784-400-400-3".
+    var vaeArchitecture: String { ([784] + hiddenWidths + [latent]).map(String.init).joined(separator: "-") }
 
     var strategyNames: [String] { strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
@@ -95,12 +107,12 @@ struct ExperimentCommand: AsyncParsableCommand {
         try recordConfiguration([
             ("dataset", "fashion-mnist"), ("pool_size", "\(poolSize)"), ("test_size", "\(testSize)"),
             ("latent_dimension", "\(latent)"), ("vae_epochs", "\(vaeEpochs)"), ("alpha", "\(alpha)"),
-            ("target", "lenet"), ("batch_size", "\(batchSize)"), ("learning_rate", "\(learningRate)"),
+            ("target", network.recordedName), ("vae_architecture", vaeArchitecture), ("batch_size", "\(batchSize)"), ("learning_rate", "\(learningRate)"),
         ], in: file)
 
-        let vae = VariationalAutoencoder(inputCount: 784, latentCount: latent, seed: 0)
+        let vae = VariationalAutoencoder(inputCount: 784, latentCount: latent, hiddenCounts: hiddenWidths, seed: 0)
         if !file.contains("vae") {
-            say("Training the VAE (784-512-256-\(latent)) on \(poolSize) unlabeled images for \(vaeEpochs) epochs")
+            say("Training the VAE (\(vaeArchitecture)) on \(poolSize) unlabeled images for \(vaeEpochs) epochs")
         }
         let vaeStart = Date()
         let loaded = try VAETraining(epochs: vaeEpochs, batchSize: 128, learningRate: 1e-3).loadOrTrain(
@@ -125,7 +137,7 @@ struct ExperimentCommand: AsyncParsableCommand {
                                        epochsPerRound: epochs, maximumRounds: rounds),
             seeds: (0..<seeds).map(UInt64.init), strategies: chosen, testSet: data.test,
             sampleShape: FashionMNISTData.sampleShape, latentDimension: latent
-        ) { [batchSize, learningRate] in makeLeNetTarget(batchSize: batchSize, learningRate: learningRate) }
+        ) { [network, batchSize, learningRate] in makeLeNetTarget(network, batchSize: batchSize, learningRate: learningRate) }
 
         say("Running \(strategyNames.joined(separator: ", ")) × \(seeds) seeds × \(rounds) rounds")
         let summary = try await experiment.run(in: file) { say($0) }

@@ -1,0 +1,68 @@
+// CTensorKernels: the tensor engine's element-wise kernels in C, each with a baseline
+// x86-64 (SSE2) version and an AVX2 + FMA version chosen once at start-up from the CPU's
+// features (`__builtin_cpu_supports`). Source-level `target` attributes select the
+// instruction set per function, so the package needs no compiler flags.
+//
+// Every array argument holds `count` floats; input and output may be the same array
+// where the comment says so. Nothing here allocates or keeps a pointer.
+#ifndef CTENSORKERNELS_H
+#define CTENSORKERNELS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// SIMD levels: 0 = baseline x86-64 (SSE2) or a non-x86 CPU, 1 = AVX2 with FMA.
+enum { CK_SIMD_BASELINE = 0, CK_SIMD_AVX2_FMA = 1 };
+
+/// The level the kernels use now (the best the CPU supports, unless changed).
+int ck_simd_level(void);
+/// The best level this CPU supports.
+int ck_simd_level_supported(void);
+/// Uses `level` (clamped to what the CPU supports) and returns the level now in use.
+/// For tests and benchmarks that compare the two paths; not thread-safe against
+/// kernels running at the same time.
+int ck_set_simd_level(int level);
+
+/// y = max(x, 0). `y` may be `x`.
+void ck_relu(const float *x, float *y, long count);
+/// dx = (y > 0) ? g : 0, with y the ReLU's output. `dx` may be `g`.
+void ck_relu_backward(const float *g, const float *y, float *dx, long count);
+/// out = a + b.
+void ck_add(const float *a, const float *b, float *out, long count);
+/// out = a · b.
+void ck_multiply(const float *a, const float *b, float *out, long count);
+/// out = factor · a.
+void ck_scale(const float *a, float factor, float *out, long count);
+
+/// One Adam step in place (PyTorch's update, L2 weight decay `l2` folded into g):
+/// g' = g + l2·θ, m ← β₁m + (1 − β₁)g', v ← β₂v + (1 − β₂)g'²,
+/// θ ← θ − stepSize·m / (√v · inverseSqrtCorrection2 + ε).
+void ck_adam(float *theta, const float *g, float *m, float *v, long count,
+             float beta1, float beta2, float l2, float stepSize, float inverseSqrtCorrection2, float epsilon);
+
+/// Binary cross-entropy from logits: returns Σ max(x, 0) − x·t + log(1 + e^(−|x|)) (summed
+/// in float, in lanes) and writes σ(x) to `sigma`.
+float ck_bce_logits(const float *x, const float *t, float *sigma, long count);
+/// d = factor · (sigma − t).
+void ck_scaled_difference(const float *sigma, const float *t, float factor, float *d, long count);
+
+/// y = scale·(x − center) + shift (BatchNorm's forward pass on one plane).
+void ck_affine(const float *x, float center, float scale, float shift, float *y, long count);
+/// d = dyScale·g + xScale·(x − center) + shift (BatchNorm's input gradient on one plane).
+void ck_affine_combination(const float *g, const float *x, float dyScale, float xScale, float center,
+                           float shift, float *d, long count);
+
+/// Σ x over `count` values, in float lanes over blocks of 256 added in double.
+double ck_sum(const float *x, long count);
+/// Σ (x − center)², in float lanes over blocks of 256 added in double.
+double ck_squared_deviations(const float *x, float center, long count);
+/// Σ g and Σ g·(x − center), in float lanes over blocks of 256 added in double.
+void ck_sum_and_centered_dot(const float *g, const float *x, float center, long count,
+                             double *sum, double *dot);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
