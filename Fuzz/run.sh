@@ -43,7 +43,16 @@ for harness in "${harnesses[@]}"; do
     seconds=$(($(date +%s) - start))
     executions=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
     coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | grep -o '[0-9]*' || echo "?")
-    if ((status == 0)); then result=ok; else result="FAILED (status $status; input in Fuzz/crashes/$harness/)"; failed=1; fi
+    if ((status == 0)); then
+        result=ok
+    elif grep -qE '^SUMMARY: AddressSanitizer: .*libhdf5_serial' "$log"; then
+        # The faulting frame is inside Debian's libhdf5 (not instrumented, not this package's
+        # code): reported, kept, but not a failure of this package (see Fuzz/upstream-libhdf5).
+        result="upstream libhdf5 fault, not ours (input in Fuzz/crashes/$harness/)"
+    else
+        result="FAILED (status $status; input in Fuzz/crashes/$harness/)"
+        failed=1
+    fi
     printf '%-10s %12s %8s %8s %s\n' "$harness" "$executions" "$seconds" "$coverage" "$result"
     if ((status != 0)); then grep -E 'ERROR|SUMMARY|Fatal error|deadly signal' "$log" | head -n 5 >&2 || true; fi
     rmdir "Fuzz/crashes/$harness" 2>/dev/null || true
