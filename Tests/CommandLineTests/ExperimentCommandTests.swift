@@ -2,9 +2,11 @@ import Foundation
 import HDF5Store
 import Testing
 
-/// A tiny Fashion-MNIST experiment: both strategies, 2 seeds × 3 rounds (about 5 s in a debug build).
+/// A tiny Fashion-MNIST experiment: both strategies, 2 seeds × 3 rounds, LeNet-5 and a small VAE
+/// (about 5 s in a debug build).
 let tinyExperiment = ["experiment", "--seeds", "2", "--rounds", "3", "--pool-size", "200", "--test-size", "100",
-                      "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--increment", "10", "--threads", "2"]
+                      "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--increment", "10", "--threads", "2",
+                      "--network", "lenet5", "--vae-hidden", "128,64"]
 
 /// The table an experiment printed: from its header to its footnote.
 func table(in output: String) -> String {
@@ -43,7 +45,8 @@ struct ExperimentCommandTests {
         defer { scratch.remove() }
         let out = scratch.path("results.h5")
         let options = ["experiment", "--seeds", "1", "--rounds", "1", "--pool-size", "100", "--test-size", "50",
-                       "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--strategies", "random"]
+                       "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--strategies", "random",
+                       "--network", "lenet5", "--vae-hidden", "64"]
         #expect(try run("latent-sampling", options + ["--out", out]).status == 0)
         let changed = try run("latent-sampling", options + ["--out", out, "--learning-rate", "0.01"])
         expectFailure(changed, status: 1, naming: [out, "learning_rate"])
