@@ -77,14 +77,20 @@ def main():
     step, batch = make_step(args.workload)
     for _ in range(3):
         step()
-    count, start = 0, time.perf_counter()
+    def cpu_seconds():
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    count, start, cpu_start = 0, time.perf_counter(), cpu_seconds()
     while True:
         step()
         count += 1
         elapsed = time.perf_counter() - start
         if elapsed >= args.seconds and count >= 5:
             break
+    cpu = cpu_seconds() - cpu_start
     print(json.dumps({"workload": args.workload, "samples_per_s": count * batch / elapsed,
+                      "samples_per_cpu_s": count * batch / cpu,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                       "torch": torch.__version__}))
 

@@ -66,7 +66,8 @@ struct EngineBench: ParsableCommand {
                 throw ValidationError("unknown workload \(only); known: \(Workload.allCases.map(\.rawValue))")
             }
             let rate = workload.measure(seconds: seconds)
-            print(jsonLine(["workload": workload.rawValue, "samples_per_s": rate, "peak_rss_mb": peakResidentMegabytes()]))
+            print(jsonLine(["workload": workload.rawValue, "samples_per_s": rate.wall, "samples_per_cpu_s": rate.cpu,
+                            "peak_rss_mb": peakResidentMegabytes()]))
             return
         }
         if memoryCheck {
@@ -90,6 +91,7 @@ struct EngineBench: ParsableCommand {
             // OpenMP wait policy and OMP_WAIT_POLICY=PASSIVE (better on a loaded machine),
             // and keeps its best.
             var ours: [String: Any] = [:], theirs: [String: Any] = [:]
+            var oursCPU = 0.0, theirsCPU = 0.0  // best samples per CPU second, each side
             func better(_ a: [String: Any], _ b: [String: Any]) -> [String: Any] {
                 ((a["samples_per_s"] as? Double) ?? 0) >= ((b["samples_per_s"] as? Double) ?? 0) ? a : b
             }
@@ -97,18 +99,21 @@ struct EngineBench: ParsableCommand {
                 let run = try runChild(arguments: ["--only", workload.rawValue, "--threads", "\(threads)", "--seconds", "\(seconds)"]
                                        + (defaultAllocator ? ["--default-allocator"] : []))
                 ours = better(ours, run)
+                oursCPU = max(oursCPU, (run["samples_per_cpu_s"] as? Double) ?? 0)
                 if let python {
                     var result = try PyTorchEnvironment.bench(
                         python: python, workload: workload.rawValue, threads: threads, seconds: seconds,
                         environment: attempt % 2 == 1 ? ["OMP_WAIT_POLICY": "PASSIVE"] : [:])
                     result["omp_wait_policy"] = attempt % 2 == 1 ? "PASSIVE" : "default"
                     theirs = better(theirs, result)
+                    theirsCPU = max(theirsCPU, (result["samples_per_cpu_s"] as? Double) ?? 0)
                 }
             }
             var fields: [String: Any] = [
                 "workload": workload.rawValue,
                 "ours_samples_per_s": ours["samples_per_s"] ?? 0,
                 "ours_peak_rss_mb": ours["peak_rss_mb"] ?? 0,
+                "ours_samples_per_cpu_s": oursCPU,
                 "threads": threads,
                 "best_of": max(1, repeats),
             ]
@@ -124,6 +129,9 @@ struct EngineBench: ParsableCommand {
                 fields["pytorch_peak_rss_mb"] = theirs["peak_rss_mb"] ?? 0
                 fields["pytorch_omp_wait_policy"] = theirs["omp_wait_policy"] ?? ""
                 fields["ratio"] = p > 0 ? o / p : 0
+                fields["pytorch_samples_per_cpu_s"] = theirsCPU
+                // Per CPU second: on one thread, the ratio that waiting for a core does not move.
+                fields["cpu_time_ratio"] = theirsCPU > 0 ? oursCPU / theirsCPU : 0
                 fields["pytorch_version"] = theirs["torch"] ?? ""
             }
             print(jsonLine(fields))

@@ -30,17 +30,17 @@ enum Workload: String, CaseIterable {
     var flopsPerSample: Double {
         switch self {
         case .lenetTrain:
-            return 6 * multiplyAdds(of: makeLeNet(), inputShape: [1, 28, 28]).count
+            return 6 * Double(multiplyAdds(of: makeLeNet(), inputShape: [1, 28, 28]).count)
         case .vae784Train:
             let vae = VariationalAutoencoder(inputCount: 784, latentCount: 3)
             let heads = Double(vae.meanHead.weight.value.count + vae.logVarianceHead.weight.value.count)
-            return 6 * (multiplyAdds(of: vae.encoder, inputShape: [784]).count + heads
-                + multiplyAdds(of: vae.decoder, inputShape: [3]).count)
+            return 6 * (Double(multiplyAdds(of: vae.encoder, inputShape: [784]).count) + heads
+                + Double(multiplyAdds(of: vae.decoder, inputShape: [3]).count))
         case .ivusnetTrain:
-            return 6 * multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count
+            return 6 * Double(multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count)
         case .latentGrad:
             let vae = VariationalAutoencoder(inputCount: 4096, latentCount: 3)
-            return 4 * (multiplyAdds(of: vae.decoder, inputShape: [3]).count
+            return 4 * Double(multiplyAdds(of: vae.decoder, inputShape: [3]).count
                 + multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count)
         }
     }
@@ -97,20 +97,31 @@ enum Workload: String, CaseIterable {
         }
     }
 
-    /// Samples per second: 3 warm-up steps, then steps until `seconds` have passed (≥ 5 steps).
-    func measure(seconds: Double) -> Double {
+    /// Samples per second of wall-clock time and per second of this process's CPU time
+    /// (user + system, all threads): 3 warm-up steps, then steps until `seconds` have passed
+    /// (≥ 5 steps). On one thread the CPU-time rate does not count time the process waited
+    /// for a core, so it is the steadier figure on a shared machine.
+    func measure(seconds: Double) -> (wall: Double, cpu: Double) {
         let step = makeStep()
         for _ in 0..<3 { step() }
         var count = 0
-        let start = now()
+        let start = now(), cpuStart = processCPUSeconds()
         var elapsed = 0.0
         repeat {
             step()
             count += 1
             elapsed = now() - start
         } while elapsed < seconds || count < 5
-        return Double(count * batchSize) / elapsed
+        let cpu = processCPUSeconds() - cpuStart
+        return (Double(count * batchSize) / elapsed, Double(count * batchSize) / cpu)
     }
+}
+
+/// User + system CPU seconds of this process so far (getrusage).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) * 1e-6
 }
 
 /// 1,000 steps of `workload`; resident memory is printed every 100 steps.

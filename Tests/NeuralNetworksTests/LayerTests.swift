@@ -41,6 +41,25 @@ struct LayerTests {
         #expect(vae.namedParameters().map(\.name).contains("log_variance/weight"))
     }
 
+    /// Multiply–adds counted by hand from the layer tables.
+    @Test func multiplyAddsMatchTheLayerTables() {
+        // Paper LeNet: conv1 20·25·24², conv2 50·20·25·8², fc1 800·500, fc2 500·10.
+        let lenet = multiplyAdds(of: makeLeNet(), inputShape: [1, 28, 28])
+        #expect(lenet.count == 20 * 25 * 576 + 50 * 500 * 64 + 800 * 500 + 500 * 10)
+        #expect(lenet.outputShape == [10])
+        // LeNet-5: conv1 6·25·28², conv2 16·150·10², 400·120 + 120·84 + 84·10.
+        #expect(multiplyAdds(of: makeLeNet5(), inputShape: [1, 28, 28]).count
+                == 6 * 25 * 784 + 16 * 150 * 100 + 400 * 120 + 120 * 84 + 84 * 10)
+        // A transposed convolution counts Cin·Cout·k² per input pixel; the VAE's decoder 3→400→400→784.
+        var g = SeededGenerator(seed: 1)
+        let up = Sequential([ConvTranspose2D(inputChannels: 3, outputChannels: 2, kernelSize: 4, stride: 2, padding: 1, generator: &g)])
+        let upCost = multiplyAdds(of: up, inputShape: [3, 5, 7])
+        #expect(upCost.count == 3 * 2 * 16 * 35)
+        #expect(upCost.outputShape == [2, 10, 14])
+        let vae = VariationalAutoencoder(inputCount: 784, latentCount: 3)
+        #expect(multiplyAdds(of: vae.decoder, inputShape: [3]).count == 3 * 400 + 400 * 400 + 400 * 784)
+    }
+
     @Test func architecturesProduceTheDocumentedShapes() {
         var g = SeededGenerator(seed: 1)
         #expect(makeLeNet()(Tensor.normal(shape: [2, 1, 28, 28], using: &g)).shape == [2, 10])
