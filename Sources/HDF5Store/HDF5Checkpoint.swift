@@ -23,15 +23,39 @@ final class CheckpointPublisher: @unchecked Sendable {
     let publishedPath: String
     /// A read-only descriptor of the (unlinked) working copy.
     private let workingDescriptor: Int32
+    /// The descriptor of `<path>.lock`, holding an exclusive `flock` while the file is open
+    /// for writing (HDF5's own lock would sit on the private copy and exclude nobody).
+    private let lockDescriptor: Int32
     /// Checkpoints published so far, their total seconds, and the size of the last one.
     private(set) var statistics = HDF5CheckpointStatistics()
 
-    init(publishedPath: String, workingDescriptor: Int32) {
+    init(publishedPath: String, workingDescriptor: Int32, lockDescriptor: Int32) {
         self.publishedPath = publishedPath
         self.workingDescriptor = workingDescriptor
+        self.lockDescriptor = lockDescriptor
     }
 
-    deinit { close(workingDescriptor) }
+    deinit {
+        close(workingDescriptor)
+        close(lockDescriptor)  // releases the lock
+    }
+
+    /// The path of the lock file beside the published file (empty; it stays).
+    static func lockPath(_ path: String) -> String { path + ".lock" }
+
+    /// Takes the exclusive lock of `path` for writing, or throws when another writer holds it.
+    static func lock(_ path: String) throws -> Int32 {
+        let descriptor = open(lockPath(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw HDF5Error.ioFailure(file: path, operation: "open \(lockPath(path))", detail: String(cString: strerror(errno)))
+        }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            let reason = errno == EWOULDBLOCK ? "another process (or handle) has it open for writing" : String(cString: strerror(errno))
+            close(descriptor)
+            throw HDF5Error.cannotOpenFile(file: path, libraryMessage: "\(reason) (lock \(lockPath(path)))")
+        }
+        return descriptor
+    }
 
     /// Seconds to wait between writing a snapshot and renaming it, from the environment
     /// variable `HDF5STORE_CHECKPOINT_PAUSE` (0 when unset). For crash tests only: it
@@ -145,10 +169,12 @@ extension HDF5File {
     /// content (or stays absent) until the first checkpoint. ``Mode/readOnly`` opens
     /// `path` itself, as ``init(path:mode:)`` does.
     ///
-    /// Error messages name `path`, not the working copy.
+    /// Only one process (and one handle) may have `path` open this way at a time: an
+    /// exclusive `flock` on `<path>.lock` (an empty file that stays beside it) is held
+    /// until the file's last handle closes. Error messages name `path`, not the working copy.
     ///
     /// - Throws: ``HDF5Error/fileNotFound(file:)``, ``HDF5Error/cannotOpenFile(file:libraryMessage:)``
-    ///   when `path` is not a valid HDF5 file, or ``HDF5Error/ioFailure(file:operation:detail:)``
+    ///   when `path` is not a valid HDF5 file or another writer holds it, or ``HDF5Error/ioFailure(file:operation:detail:)``
     ///   when the working copy cannot be made.
     public convenience init(checkpointedAt path: String, mode: Mode) throws {
         guard mode != .readOnly else {
@@ -158,6 +184,10 @@ extension HDF5File {
         if mode == .readWrite, !FileManager.default.fileExists(atPath: path) {
             throw HDF5Error.fileNotFound(file: path)
         }
+        // One writer at a time: the lock is released when the file's last handle closes.
+        let lock = try CheckpointPublisher.lock(path)
+        var locked = true
+        defer { if locked { close(lock) } }
         let working = CheckpointPublisher.workingPath(path)
         unlink(working)  // left by a process killed while opening
         unlink(CheckpointPublisher.publishingPath(path))  // left by a process killed while publishing
@@ -174,7 +204,8 @@ extension HDF5File {
         guard descriptor >= 0 else {
             throw HDF5Error.ioFailure(file: path, operation: "open \(working)", detail: String(cString: strerror(errno)))
         }
-        let publisher = CheckpointPublisher(publishedPath: path, workingDescriptor: descriptor)
+        let publisher = CheckpointPublisher(publishedPath: path, workingDescriptor: descriptor, lockDescriptor: lock)
+        locked = false  // the publisher owns the lock from here
         try self.init(path: working, mode: mode, site: HDF5Site(file: path, object: "/", publisher: publisher))
     }
 

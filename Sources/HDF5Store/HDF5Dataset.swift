@@ -84,7 +84,7 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         try checkType(T.self)
         return try HDF5Library.withLock {
             let shape = try Self.extent(id, site).shape
-            let count = shape.reduce(1, *)
+            let count = try HDF5Limits.byteCheckedCount(shape, elementSize: MemoryLayout<T>.stride, site)
             var status: herr_t = 0
             let values = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
                 if count > 0 {
@@ -106,7 +106,8 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         return try HDF5Library.withLock {
             let shape = try Self.extent(id, site).shape
             try Self.checkRows(rows, shape: shape, site)
-            let count = rows.count * shape.dropFirst().reduce(1, *)
+            let count = try HDF5Limits.byteCheckedCount([rows.count] + shape.dropFirst(),
+                                                        elementSize: MemoryLayout<T>.stride, site)
             guard count > 0 else { return [] }
             let (fileSpace, memorySpace) = try Self.selectRows(id, rows, shape: shape, site)
             defer { H5Sclose(fileSpace); H5Sclose(memorySpace) }
@@ -256,6 +257,12 @@ public final class HDF5Dataset: HDF5Object, @unchecked Sendable {
         let rank = Int(try site.check(H5Sget_simple_extent_ndims(space), "H5Sget_simple_extent_ndims"))
         var dims = [hsize_t](repeating: 0, count: rank), maxDims = dims
         try site.check(H5Sget_simple_extent_dims(space, &dims, &maxDims), "H5Sget_simple_extent_dims")
+        // A damaged file can declare extents beyond Int.max (they used to trap on conversion).
+        guard dims.allSatisfy({ $0 <= hsize_t(Int.max) }),
+              maxDims.allSatisfy({ $0 == ls_h5s_unlimited() || $0 <= hsize_t(Int.max) }) else {
+            throw HDF5Error.shapeMismatch(file: site.file, object: site.object,
+                                          detail: "extents \(dims) (maximum \(maxDims)) exceed Int.max; the file may be damaged")
+        }
         return (dims.map { Int($0) }, maxDims.map { $0 == ls_h5s_unlimited() ? nil : Int($0) })
     }
 

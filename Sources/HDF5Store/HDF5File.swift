@@ -39,6 +39,10 @@
 /// - All types are `Sendable`; HDF5 calls from any number of tasks are serialized by one
 ///   process-wide lock (the serial library is not thread-safe), so concurrent use is
 ///   safe but not parallel.
+/// - Crash safety: a file opened with ``HDF5File/init(checkpointedAt:mode:)`` is written
+///   through a private copy, and each ``HDF5Object/checkpoint()`` replaces the file at its
+///   path atomically with a consistent snapshot, so a process killed at any instant leaves
+///   the last checkpoint (a plain file killed mid-write is often unreadable).
 /// - Handles close themselves when released. A file stays open while any of its
 ///   groups or datasets is alive; release them all before another program (h5py)
 ///   opens the file, since HDF5 locks open files.

@@ -211,7 +211,7 @@ public class HDF5Object: @unchecked Sendable {
                 let width = H5Tget_size(stored) + 1
                 try site.check(H5Tset_size(memory, width), "H5Tset_size")
                 try site.check(H5Tset_strpad(memory, H5T_STR_NULLTERM), "H5Tset_strpad")
-                var bytes = [UInt8](repeating: 0, count: width * count)
+                var bytes = [UInt8](repeating: 0, count: try HDF5Limits.byteCheckedCount([width, count], elementSize: 1, site))
                 let status = bytes.withUnsafeMutableBytes { H5Aread(attribute, memory, $0.baseAddress) }
                 try site.check(status, "H5Aread")
                 return (0..<count).map { i in
@@ -321,6 +321,7 @@ public class HDF5Object: @unchecked Sendable {
     static func pointCount(_ attribute: hid_t, _ site: HDF5Site) throws -> Int {
         let space = try site.check(H5Aget_space(attribute), "H5Aget_space")
         defer { H5Sclose(space) }
-        return Int(try site.check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints"))
+        let count = Int(try site.check(H5Sget_simple_extent_npoints(space), "H5Sget_simple_extent_npoints"))
+        return try HDF5Limits.byteCheckedCount([count], elementSize: 8, site)
     }
 }

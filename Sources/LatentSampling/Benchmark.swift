@@ -72,6 +72,7 @@ public struct Benchmark<Model: TargetModel> where Model.Label: StorableLabel {
             }
         }
         try result.write(to: file, rounds: schedule.maximumRounds)
+        try file.checkpoint()  // publishes the summary (rounds were published by RunLog)
         return result
     }
 }

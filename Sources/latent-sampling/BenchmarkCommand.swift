@@ -5,6 +5,7 @@ import Foundation
 import HDF5Store
 import LatentSampling
 import NeuralNetworks
+import OptionChecks
 import TensorEngine
 
 /// `latent-sampling benchmark`: standard active-learning baselines and latent strategies
@@ -83,12 +84,23 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var strategyNames: [String] { strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func validate() throws {
-        guard seeds > 0, initialSize > 0, incrementSize > 0, rounds > 0, epochs > 0, latent > 0, vaeEpochs > 0,
-              threads > 0, batchSize > 0, poolSize > 0, testSize > 0, candidates >= 0, firstSeed >= 0, switchSize >= 0 else {
-            throw ValidationError("counts must be positive (--candidates, --first-seed, --switch-size ≥ 0)")
-        }
-        guard alpha.isFinite, alpha >= 0 else { throw ValidationError("--alpha must be finite and ≥ 0") }
-        guard learningRate.isFinite, learningRate > 0 else { throw ValidationError("--learning-rate must be positive") }
+        // Each option is checked on its own, so the message names it (OptionChecks).
+        try OptionCheck.count(seeds, "--seeds", in: 1...1_000)
+        try OptionCheck.count(firstSeed, "--first-seed", in: 0...1_000_000_000)
+        try OptionCheck.count(poolSize, "--pool-size", in: 1...10_000_000)
+        try OptionCheck.count(testSize, "--test-size", in: 1...10_000_000)
+        try OptionCheck.count(initialSize, "--initial-size", in: 1...poolSize)
+        try OptionCheck.count(incrementSize, "--increment", in: 1...poolSize)
+        try OptionCheck.count(switchSize, "--switch-size", in: 0...10_000_000)
+        try OptionCheck.count(rounds, "--rounds", in: 1...10_000)
+        try OptionCheck.count(epochs, "--epochs", in: 1...10_000)
+        try OptionCheck.count(candidates, "--candidates", in: 0...10_000_000)
+        try OptionCheck.count(latent, "--latent", in: 1...784)
+        try OptionCheck.count(vaeEpochs, "--vae-epochs", in: 1...10_000)
+        try OptionCheck.count(batchSize, "--batch-size", in: 1...1_000_000)
+        try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
+        try OptionCheck.nonNegative(alpha, "--alpha")
+        try OptionCheck.positive(learningRate, "--learning-rate", atMost: 10)
         guard !strategyNames.isEmpty, Set(strategyNames).count == strategyNames.count else {
             throw ValidationError("--strategies must name each strategy once")
         }

@@ -58,7 +58,13 @@ struct PhysicsOptions: ParsableArguments {
         guard pixelSize > 0, meshSize > 0, lumenMeshSize > 0, systolic >= diastolic, diastolic >= 0, rampSteps >= 1, waveformSteps >= 1 else {
             throw ValidationError("need pixel size > 0, mesh sizes > 0, systolic ≥ diastolic ≥ 0 and at least one load step of each kind")
         }
-        if let waveform { c.waveform = try PressureWaveform(csv: String(contentsOfFile: waveform, encoding: .utf8)) }
+        if let waveform {
+            do {
+                c.waveform = try PressureWaveform(csv: String(contentsOfFile: waveform, encoding: .utf8))
+            } catch {
+                throw ValidationError("--waveform \(waveform): \(error)")
+            }
+        }
         return c
     }
 }

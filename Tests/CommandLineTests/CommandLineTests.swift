@@ -18,7 +18,7 @@ struct CommandLineTests {
         #expect(result.stdout.contains("USAGE:") && result.stdout.contains("OPTIONS:"), "\(result)")
     }
 
-    @Test(arguments: [["experiment", "--help"], ["bench", "--help"]])
+    @Test(arguments: [["experiment", "--help"], ["bench", "--help"], ["benchmark", "--help"]])
     func latentSamplingSubcommandHelp(arguments: [String]) throws {
         let result = try run("latent-sampling", arguments)
         #expect(result.status == 0 && result.stdout.contains("--threads"), "\(result)")
@@ -39,6 +39,10 @@ struct CommandLineTests {
                              "--increment", "10"], "--pool-size"),
         ("latent-sampling", ["experiment", "--strategies", "random,si"], "si"),
         ("latent-sampling", ["bench", "--latent", "0"], "--latent"),
+        ("latent-sampling", ["benchmark", "--learning-rate", "nan"], "--learning-rate"),
+        ("latent-sampling", ["benchmark", "--candidates", "-1"], "--candidates"),
+        ("latent-sampling", ["benchmark", "--seeds", "0"], "--seeds"),
+        ("latent-sampling", ["benchmark", "--alpha", "-0.5"], "--alpha"),
         ("latent-sampling", ["bench", "--pool-size", "100", "--training-set-size", "100"], "--training-set-size"),
         ("ivus-si", ["--alpha", "nan"], "--alpha"),
         ("ivus-si", ["--jobs", "0"], "--jobs"),
@@ -91,6 +95,16 @@ struct CommandLineTests {
         }
         // HDF5 input without an output is a usage error.
         expectFailure(try run("vasfem", ["label", scratch.path("garbage.h5")]), naming: ["--out"])
+    }
+
+    @Test func badWaveformFileIsNamed() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        try "time,shape\n0,0\n0.5,one\n".write(toFile: scratch.path("wave.csv"), atomically: true, encoding: .utf8)
+        for file in [scratch.path("wave.csv"), scratch.path("missing.csv")] {
+            expectFailure(try run("vasfem", ["label", scratch.path("mask.txt"), "--waveform", file]),
+                          naming: ["--waveform", URL(fileURLWithPath: file).lastPathComponent])
+        }
     }
 
     @Test func vasfemLabelsATextGridMaskAndFailsOnAnEmptyOne() throws {

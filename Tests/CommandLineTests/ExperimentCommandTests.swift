@@ -2,9 +2,11 @@ import Foundation
 import HDF5Store
 import Testing
 
-/// A tiny Fashion-MNIST experiment: both strategies, 2 seeds × 3 rounds (about 5 s in a debug build).
+/// A tiny Fashion-MNIST experiment: both strategies, 2 seeds × 3 rounds, LeNet-5 and a small VAE
+/// (about 5 s in a debug build).
 let tinyExperiment = ["experiment", "--seeds", "2", "--rounds", "3", "--pool-size", "200", "--test-size", "100",
-                      "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--increment", "10", "--threads", "2"]
+                      "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--increment", "10", "--threads", "2",
+                      "--network", "lenet5", "--vae-hidden", "128,64"]
 
 /// The table an experiment printed: from its header to its footnote.
 func table(in output: String) -> String {
@@ -26,7 +28,7 @@ struct ExperimentCommandTests {
         #expect(table(in: first.stdout).contains("AULC"), "\(first)")
         #expect(first.stdout.contains("Checkpoints: "), "\(first)")
         // Only the results file is left: the working copy was unlinked.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path) == ["results.h5"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted() == ["results.h5", "results.h5.lock"])
         let file = try HDF5File(path: out)
         #expect(file.contains("vae") && file.contains("snn/metric") && file.contains("random/seed_1/model/round_3"))
 
@@ -43,7 +45,8 @@ struct ExperimentCommandTests {
         defer { scratch.remove() }
         let out = scratch.path("results.h5")
         let options = ["experiment", "--seeds", "1", "--rounds", "1", "--pool-size", "100", "--test-size", "50",
-                       "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--strategies", "random"]
+                       "--vae-epochs", "1", "--epochs", "1", "--initial-size", "10", "--strategies", "random",
+                       "--network", "lenet5", "--vae-hidden", "64"]
         #expect(try run("latent-sampling", options + ["--out", out]).status == 0)
         let changed = try run("latent-sampling", options + ["--out", out, "--learning-rate", "0.01"])
         expectFailure(changed, status: 1, naming: [out, "learning_rate"])
@@ -68,6 +71,22 @@ struct ExperimentCommandTests {
                                                  "--increment", "5", "--repeats", "1", "--threads", "1"])
         #expect(result.status == 0, "\(result)")
         try expectJSONLines(result.stdout, atLeast: 1)
+    }
+
+    @Test func ivusSITinyRunKeepsItsLabeledTestSetAndResumes() throws {
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let options = ["--pool-size", "16", "--vae-epochs", "1", "--test-size", "2", "--initial-size", "2",
+                       "--increment", "2", "--rounds", "2", "--epochs", "1", "--seeds", "1", "--base-channels", "2",
+                       "--jobs", "2", "--threads", "2", "--out", scratch.path("ivus.h5")]
+        let first = try run("ivus-si", options, timeout: 300)
+        #expect(first.status == 0 && table(in: first.stdout).contains("AULC"), "\(first)")
+        let file = try HDF5File(path: scratch.path("ivus.h5"))
+        #expect(file.contains("vae") && file.contains("test/stress") && file.contains("si/metric"))
+        let again = try run("ivus-si", options, timeout: 300)
+        #expect(again.status == 0, "\(again)")
+        #expect(again.stdout.contains("VAE loaded") && again.stdout.contains("Test set (") , "\(again)")
+        #expect(table(in: again.stdout) == table(in: first.stdout))
     }
 
     /// The short kill harness: 10 SIGKILLs at random moments of the tiny experiment, in 2 trials;

@@ -20,7 +20,7 @@ struct CheckpointTests {
             let snapshot = try HDF5File(path: path, mode: .readOnly)
             #expect(try snapshot.dataset("a").read(as: Double.self) == [1, 2])
             // Only the published file is on disk: the working copy is unlinked.
-            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["results.h5"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == ["results.h5", "results.h5.lock"])
             #expect(file.isCheckpointed && file.checkpointStatistics.count == 1)
             #expect(file.checkpointStatistics.bytes > 0)
         }
@@ -63,7 +63,7 @@ struct CheckpointTests {
                 try file.checkpoint()
                 #expect(try HDF5File(path: path).dataset("rows").read(as: Float.self) == (1...round).map(Float.init))
             }
-            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["results.h5"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == ["results.h5", "results.h5.lock"])
         }
     }
 
@@ -80,7 +80,24 @@ struct CheckpointTests {
             try Data("torn".utf8).write(to: URL(fileURLWithPath: path + ".working"))
             let file = try HDF5File(checkpointedAt: path, mode: .readWrite)
             #expect(try file.intAttribute("round") == 4)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path) == ["results.h5"])
+            #expect(try FileManager.default.contentsOfDirectory(atPath: directory.url.path).sorted() == ["results.h5", "results.h5.lock"])
+        }
+    }
+
+    @Test func oneWriterAtATime() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.path("results.h5")
+            var first: HDF5File? = try HDF5File(checkpointedAt: path, mode: .truncate)
+            try first?.checkpoint()
+            // A second writer (another process, or another handle) is refused while the first is open...
+            expectHDF5Error({ try HDF5File(checkpointedAt: path, mode: .readWrite) }) {
+                if case .cannotOpenFile(let file, let message) = $0 { return file == path && message.contains("lock") }
+                return false
+            }
+            // ...readers are not, and the lock goes with the first writer's last handle.
+            _ = try HDF5File(path: path, mode: .readOnly)
+            first = nil
+            _ = try HDF5File(checkpointedAt: path, mode: .readWrite)
         }
     }
 
