@@ -65,7 +65,8 @@ struct TrivialPredictors {
     /// One line per predictor.
     func report() -> String {
         (["Trivial predictors on the same test set (fitted to it; mse):"]
-            + scores.map { String(format: "  %-30@ %.4f", $0.name as NSString, $0.mse) }).joined(separator: "\n")
+            + scores.map { "  " + $0.name.padding(toLength: 30, withPad: " ", startingAt: 0) + String(format: " %.4f", $0.mse) })
+            .joined(separator: "\n")
     }
 }
 
@@ -125,17 +126,18 @@ struct LabelingAccount {
     /// A table: per strategy and round, labeled and rejected masks, solver seconds (rejected
     /// masks included) and the test MSE, each a mean over seeds; then the rejection rate.
     func report() -> String {
+        func padded(_ name: String) -> String { name.padding(toLength: Swift.max(14, name.count), withPad: " ", startingAt: 0) }
         var lines = ["Labels and solver cost (means over seeds; solver time includes rejected masks):",
                      "strategy        round  labeled  rejected  solver s      mse"]
         for (strategy, rows) in rows {
             for row in rows {
-                lines.append(String(format: "%-14@ %6d %8.1f %9.1f %9.1f   %.4f", strategy as NSString, row.round,
-                                    row.labeled, row.rejected, row.solverSeconds, row.mse))
+                lines.append(padded(strategy) + String(format: " %6d %8.1f %9.1f %9.1f   %.4f", row.round,
+                                                       row.labeled, row.rejected, row.solverSeconds, row.mse))
             }
             if let last = rows.last, last.labeled + last.rejected > 0 {
-                lines.append(String(format: "%-14@ rejection rate %.0f %% (%.1f of %.1f masks)", strategy as NSString,
-                                    100 * last.rejected / (last.labeled + last.rejected), last.rejected,
-                                    last.labeled + last.rejected))
+                lines.append(padded(strategy) + String(format: " rejection rate %.0f %% (%.1f of %.1f masks)",
+                                                       100 * last.rejected / (last.labeled + last.rejected), last.rejected,
+                                                       last.labeled + last.rejected))
             }
         }
         return lines.joined(separator: "\n")
