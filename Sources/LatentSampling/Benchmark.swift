@@ -183,11 +183,11 @@ public struct BenchmarkResult: Sendable {
         }
     }
 
-    /// The text report: Table 1, the paired differences from `reference` in AULC and in
-    /// the last round's metric, and the wall time per strategy.
-    public func report(reference: String = "random") -> String {
+    /// The text report: Table 1, the paired differences from each of `references` in
+    /// AULC and in the last round's metric, and the wall time per strategy.
+    public func report(references: [String] = ["random"]) -> String {
         var lines = [strategyTable(), ""]
-        if strategies.contains(reference) {
+        for reference in references where strategies.contains(reference) {
             for (title, values) in [("AULC", { (s: String) in areasUnderLearningCurves(strategy: s) }),
                                     ("final \(metricName)", { (s: String) in (curves[s] ?? []).compactMap(\.last) })] {
                 let rows = comparisons(against: reference, values: values)

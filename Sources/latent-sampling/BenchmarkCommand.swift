@@ -39,7 +39,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var trainHDF5: String?
     @Option(help: "HDF5 file with the test set (datasets 'images' and 'labels'); needed with --train-hdf5.")
     var testHDF5: String?
-    @Option(help: "Comma-separated strategies (the first named 'random' is the reference).")
+    @Option(help: "Comma-separated strategies.")
     var strategies = BenchmarkCommand.defaultStrategies
     @Option(help: "Number of seeds.")
     var seeds = 10
@@ -73,6 +73,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var learningRate: Float = 1e-3
     @Option(help: "Threads of the tensor engine.")
     var threads = 2
+    @Option(help: "Comma-separated strategies every other one is compared with, paired over seeds.")
+    var references = "random"
     @Option(help: "Results file (HDF5). An existing one with the same settings is resumed.")
     var out = "Output/benchmark.h5"
     @Option(help: "Learning-curve figure (SVG).")
@@ -146,7 +148,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         say("Running \(strategyNames.joined(separator: ", ")) × \(seeds) seeds × \(rounds) rounds")
         let result = try await benchmark.run(in: file) { say($0) }
         print("")
-        print(result.report(reference: "random"))
+        print(result.report(references: references.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }))
         let title = "\(trainHDF5 == nil ? "Fashion-MNIST" : trainHDF5!): \(seeds) seeds from \(firstSeed), |T(1)| = \(initialSize), J = \(incrementSize), E = \(epochs)"
         let folder = URL(fileURLWithPath: figure).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
