@@ -184,20 +184,21 @@ public struct BenchmarkResult: Sendable {
         }
     }
 
-    /// The text report: Table 1, the paired differences from `reference` in AULC and in
-    /// the last round's metric, and the wall time per strategy.
-    public func report(reference: String = "random") -> String {
+    /// The text report: Table 1, the paired differences from each of `references` in
+    /// AULC and in the last round's metric, and the wall time per strategy.
+    public func report(references: [String] = ["random"]) -> String {
         var lines = [strategyTable(), ""]
-        if strategies.contains(reference) {
+        let nameWidth = max(24, (strategies.map(\.count).max() ?? 0) + 1)
+        for reference in references where strategies.contains(reference) {
             for (title, values) in [("AULC", { (s: String) in areasUnderLearningCurves(strategy: s) }),
                                     ("final \(metricName)", { (s: String) in (curves[s] ?? []).compactMap(\.last) })] {
                 let rows = comparisons(against: reference, values: values)
                 let seeds = rows.first?.t.count ?? 0
                 lines.append("Paired difference from \(reference) in \(title) over \(seeds) seeds (same T(1) per seed):")
-                lines.append(left("strategy", 24) + right("mean", 11) + right("95% CI", 24) + right("t-test p", 10)
+                lines.append(left("strategy", nameWidth) + right("mean", 11) + right("95% CI", 24) + right("t-test p", 10)
                     + right("Wilcoxon p", 11) + "  verdict")
                 for row in rows {
-                    lines.append(left(row.strategy, 24) + String(format: " %+10.4f  [%+9.4f, %+9.4f] %9.4f", row.t.meanDifference,
+                    lines.append(left(row.strategy, nameWidth) + String(format: " %+10.4f  [%+9.4f, %+9.4f] %9.4f", row.t.meanDifference,
                                                                   row.t.lower, row.t.upper, row.t.pValue)
                         + right(row.wilcoxonP.map { String(format: "%.4f", $0) } ?? "–", 11) + "  " + row.verdict)
                 }
@@ -205,14 +206,14 @@ public struct BenchmarkResult: Sendable {
             }
         }
         lines.append("Wall time per run (mean over seeds, seconds):")
-        lines.append(left("strategy", 24) + right("training", 11) + right("selection", 11) + right("per round", 13))
+        lines.append(left("strategy", nameWidth) + right("training", 11) + right("selection", 11) + right("per round", 13))
         for strategy in strategies {
             let train = (trainingSeconds[strategy] ?? []).map { $0.reduce(0, +) }
             let select = (selectionSeconds[strategy] ?? []).map { $0.reduce(0, +) }
             let rounds = (selectionSeconds[strategy] ?? []).map { max(1, $0.count - 1) }
             let mean = { (v: [Double]) in v.isEmpty ? Double.nan : v.reduce(0, +) / Double(v.count) }
             let perRound = mean(zip(select, rounds).map { $0 / Double($1) })
-            lines.append(left(strategy, 24) + String(format: " %10.1f %10.2f %12.3f", mean(train), mean(select), perRound))
+            lines.append(left(strategy, nameWidth) + String(format: " %10.1f %10.2f %12.3f", mean(train), mean(select), perRound))
         }
         lines.append("(training: training F and evaluating it on the test set; selection: choosing the next increment;"
             + " per round: selection seconds per sampling round)")

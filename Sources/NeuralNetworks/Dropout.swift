@@ -25,6 +25,7 @@ public final class Dropout: Layer {
         self.generator = SeededGenerator(seed: seed)
     }
 
+    /// The input times a fresh mask (training or Monte-Carlo mode), or the input itself.
     public func callAsFunction(_ input: Variable) -> Variable {
         guard (isTraining || isMonteCarlo), rate > 0 else { return input }
         let scale = 1 / (1 - rate)
@@ -32,6 +33,7 @@ public final class Dropout: Layer {
         return dropout(input, mask: Tensor(shape: input.shape, scalars: mask))
     }
 
+    /// Switches between training mode (dropping) and evaluation mode (identity unless Monte-Carlo).
     public func setTraining(_ training: Bool) { isTraining = training }
 }
 

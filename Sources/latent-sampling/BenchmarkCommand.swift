@@ -40,7 +40,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var trainHDF5: String?
     @Option(help: "HDF5 file with the test set (datasets 'images' and 'labels'); needed with --train-hdf5.")
     var testHDF5: String?
-    @Option(help: "Comma-separated strategies (the first named 'random' is the reference).")
+    @Option(help: "Comma-separated strategies.")
     var strategies = BenchmarkCommand.defaultStrategies
     @Option(help: "Number of seeds.")
     var seeds = 10
@@ -64,6 +64,10 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var latent = 3
     @Option(help: "VAE training epochs on the unlabeled pool.")
     var vaeEpochs = 10
+    @Option(help: vaeHiddenHelp)
+    var vaeHidden = "400,400"
+    @Option(help: TargetNetwork.help)
+    var network = TargetNetwork.lenet
     @Option(help: "Pool size (first images of the training split).")
     var poolSize = 60_000
     @Option(help: "Test-set size (first images of the test split).")
@@ -74,12 +78,16 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var learningRate: Float = 1e-3
     @Option(help: "Threads of the tensor engine.")
     var threads = 2
+    @Option(help: "Comma-separated strategies every other one is compared with, paired over seeds.")
+    var references = "random"
     @Option(help: "Results file (HDF5). An existing one with the same settings is resumed.")
     var out = "Output/benchmark.h5"
     @Option(help: "Learning-curve figure (SVG).")
     var figure = "Output/benchmark.svg"
     @Flag(help: "Start afresh even if the results file exists.")
     var overwrite = false
+
+    var hiddenWidths: [Int] { parseHiddenWidths(vaeHidden) ?? VariationalAutoencoder.paperHiddenCounts }
 
     var strategyNames: [String] { strategies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
@@ -96,6 +104,9 @@ struct BenchmarkCommand: AsyncParsableCommand {
         try OptionCheck.count(epochs, "--epochs", in: 1...10_000)
         try OptionCheck.count(candidates, "--candidates", in: 0...10_000_000)
         try OptionCheck.count(latent, "--latent", in: 1...784)
+        guard parseHiddenWidths(vaeHidden) != nil else {
+            throw ValidationError("--vae-hidden must be positive widths separated by commas, e.g. 400,400")
+        }
         try OptionCheck.count(vaeEpochs, "--vae-epochs", in: 1...10_000)
         try OptionCheck.count(batchSize, "--batch-size", in: 1...1_000_000)
         try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
@@ -127,11 +138,12 @@ struct BenchmarkCommand: AsyncParsableCommand {
         try recordConfiguration([
             ("dataset", trainHDF5 ?? dataDirectory), ("pool_size", "\(data.pool.count)"), ("test_size", "\(data.test.labels.count)"),
             ("latent_dimension", "\(latent)"), ("vae_epochs", "\(vaeEpochs)"), ("alpha", "\(alpha)"),
-            ("target", "lenet"), ("batch_size", "\(batchSize)"), ("learning_rate", "\(learningRate)"),
+            ("target", network.recordedName), ("batch_size", "\(batchSize)"), ("learning_rate", "\(learningRate)"),
             ("candidates", "\(candidates)"), ("switch_size", "\(switchSize)"),
+            ("vae_architecture", ([shape.reduce(1, *)] + hiddenWidths + [latent]).map(String.init).joined(separator: "-")),
         ], in: file)
 
-        let vae = VariationalAutoencoder(inputCount: shape.reduce(1, *), latentCount: latent, seed: 0)
+        let vae = VariationalAutoencoder(inputCount: shape.reduce(1, *), latentCount: latent, hiddenCounts: hiddenWidths, seed: 0)
         let vaeStart = Date()
         let loaded = try VAETraining(epochs: vaeEpochs, batchSize: 128, learningRate: 1e-3).loadOrTrain(
             vae, on: data.pool.samples, seed: 0, archivedAt: "vae", in: file) {
@@ -151,14 +163,19 @@ struct BenchmarkCommand: AsyncParsableCommand {
                                        epochsPerRound: epochs, maximumRounds: rounds),
             seeds: (firstSeed..<firstSeed + seeds).map(UInt64.init), strategies: chosen, testSet: data.test,
             sampleShape: shape, latentDimension: latent
-        ) { [batchSize, learningRate] in
+        ) { [batchSize, learningRate, network] in
             SupervisedNetwork(objective: Classification(classCount: classCount), batchSize: batchSize,
-                              learningRate: learningRate) { makeLeNet(classCount: classCount, seed: $0) }
+                              learningRate: learningRate) {
+                switch network {
+                case .lenet: makeLeNet(classCount: classCount, seed: $0)
+                case .lenet5: makeLeNet5(classCount: classCount, seed: $0)
+                }
+            }
         }
         say("Running \(strategyNames.joined(separator: ", ")) × \(seeds) seeds × \(rounds) rounds")
         let result = try await benchmark.run(in: file) { say($0) }
         print("")
-        print(result.report(reference: "random"))
+        print(result.report(references: references.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }))
         let title = "\(trainHDF5 == nil ? "Fashion-MNIST" : trainHDF5!): \(seeds) seeds from \(firstSeed), |T(1)| = \(initialSize), J = \(incrementSize), E = \(epochs)"
         let folder = URL(fileURLWithPath: figure).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
