@@ -37,9 +37,8 @@ public struct CoreSetSampling<Model: EmbeddingModel>: SamplingStrategy {
         using randomness: inout SeededGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
-        try PoolCandidates.checkAvailable(size: size, poolCount: pool.count, selected: selected)
-        let candidates = PoolCandidates.draw(poolCount: pool.count, excluding: selected, limit: candidateLimit,
-                                             using: &randomness)
+        let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
+                                                       limit: candidateLimit, using: &randomness)
         let features = try model.embeddingsAndProbabilities(pool.samples.selecting(candidates)).embeddings
         let centers = try model.embeddingsAndProbabilities(trainingSet.samples).embeddings
         let chosen = features.kCenterGreedy(count: size, around: centers).rows.map { candidates[$0] }
@@ -132,9 +131,8 @@ public struct BADGESampling<Model: EmbeddingModel>: SamplingStrategy {
         using randomness: inout SeededGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
-        try PoolCandidates.checkAvailable(size: size, poolCount: pool.count, selected: selected)
-        let candidates = PoolCandidates.draw(poolCount: pool.count, excluding: selected, limit: candidateLimit,
-                                             using: &randomness)
+        let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
+                                                       limit: candidateLimit, using: &randomness)
         let factors = try model.gradientEmbeddingFactors(pool.samples.selecting(candidates))
         let chosen = Self.kMeansPlusPlus(logitGradients: factors.logitGradients, embeddings: factors.embeddings,
                                          count: size, using: &randomness).map { candidates[$0] }

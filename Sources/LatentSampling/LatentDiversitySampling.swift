@@ -48,9 +48,8 @@ public struct MarginLatentDiverseSampling<Model: ClassProbabilityModel>: Samplin
         using randomness: inout SeededGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
-        try PoolCandidates.checkAvailable(size: size, poolCount: pool.count, selected: selected)
-        let candidates = PoolCandidates.draw(poolCount: pool.count, excluding: selected, limit: candidateLimit,
-                                             using: &randomness)
+        let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
+                                                       limit: candidateLimit, using: &randomness)
         let probabilities = try model.classProbabilities(pool.samples.selecting(candidates))
         let scores = (0..<candidates.count).map { UncertaintyMeasure.margin.score(probabilities.row($0)) }
         let shortlist = PoolCandidates.top(size * shortlistFactor, of: scores).map { candidates[$0] }

@@ -16,6 +16,15 @@ enum PoolCandidates {
         return RandomChoice.partialShuffle(unselected, first: limit, using: &randomness).sorted()
     }
 
+    /// The candidates of one round: checks that `size` new samples can be drawn from a pool
+    /// of `poolCount` with `selected` taken (``checkAvailable(size:poolCount:selected:)``),
+    /// then draws them (``draw(poolCount:excluding:limit:using:)``).
+    static func candidates(size: Int, poolCount: Int, excluding selected: Set<Int>, limit: Int?,
+                           using randomness: inout SeededGenerator) throws -> [Int] {
+        try checkAvailable(size: size, poolCount: poolCount, selected: selected)
+        return draw(poolCount: poolCount, excluding: selected, limit: limit, using: &randomness)
+    }
+
     /// Checks that `size` new samples can be drawn from a pool of `poolCount` with
     /// `selected` taken.
     static func checkAvailable(size: Int, poolCount: Int, selected: Set<Int>) throws {

@@ -173,9 +173,8 @@ public struct TypicalClusterSampling<Model: TargetModel>: SamplingStrategy {
         using randomness: inout SeededGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
-        try PoolCandidates.checkAvailable(size: size, poolCount: pool.count, selected: selected)
-        let candidates = PoolCandidates.draw(poolCount: pool.count, excluding: selected, limit: candidateLimit,
-                                             using: &randomness)
+        let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
+                                                       limit: candidateLimit, using: &randomness)
         let candidateFeatures = try features(candidates, pool.samples.selecting(candidates), model)
         let labeledIndices = trainingSet.provenance.compactMap(\.poolIndex)
         let labeledFeatures = try features(labeledIndices, pool.samples.selecting(labeledIndices), model)

@@ -70,9 +70,8 @@ public struct UncertaintySampling<Model: ClassProbabilityModel>: SamplingStrateg
         using randomness: inout SeededGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
-        try PoolCandidates.checkAvailable(size: size, poolCount: pool.count, selected: selected)
-        let candidates = PoolCandidates.draw(poolCount: pool.count, excluding: selected, limit: candidateLimit,
-                                             using: &randomness)
+        let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
+                                                       limit: candidateLimit, using: &randomness)
         let probabilities = try model.classProbabilities(pool.samples.selecting(candidates))
         let scores = (0..<candidates.count).map { measure.score(probabilities.row($0)) }
         let chosen = PoolCandidates.top(size, of: scores).map { candidates[$0] }
@@ -136,9 +135,8 @@ public struct BALDSampling<Model: MonteCarloDropoutModel>: SamplingStrategy {
         using randomness: inout SeededGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
-        try PoolCandidates.checkAvailable(size: size, poolCount: pool.count, selected: selected)
-        let candidates = PoolCandidates.draw(poolCount: pool.count, excluding: selected, limit: candidateLimit,
-                                             using: &randomness)
+        let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
+                                                       limit: candidateLimit, using: &randomness)
         let samples = try model.dropoutProbabilities(pool.samples.selecting(candidates), passes: passes,
                                                      seed: randomness.next())
         let chosen = PoolCandidates.top(size, of: Self.mutualInformation(samples)).map { candidates[$0] }
