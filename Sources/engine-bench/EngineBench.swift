@@ -82,7 +82,7 @@ struct EngineBench: ParsableCommand {
             return
         }
         let python = comparePytorch ? try PyTorchEnvironment.ensure() : nil
-        let machine = MachineReport.measure(threads: threads)
+        let machine = MachineReport.measure()
         print(jsonLine(machine.json))
         fflush(nil)
         for workload in Workload.allCases {

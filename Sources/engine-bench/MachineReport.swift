@@ -15,7 +15,7 @@ struct MachineReport {
     /// 1,024³ products through the engine's `sgemm`): the machine's practical peak.
     var sgemmGigaflops: Double
 
-    static func measure(threads: Int) -> MachineReport {
+    static func measure() -> MachineReport {
         MachineReport(cpuModel: cpuModelName(), simdLevel: .current, openBLASCore: BLASThreads.openBLASCoreName,
                       sgemmGigaflops: sgemmPeak())
     }
