@@ -43,14 +43,33 @@ final class CheckpointPublisher: @unchecked Sendable {
     /// The path of the lock file beside the published file (empty; it stays).
     static func lockPath(_ path: String) -> String { path + ".lock" }
 
-    /// Takes the exclusive lock of `path` for writing, or throws when another writer holds it.
+    /// How long a contended lock is retried before the open is refused, in seconds.
+    ///
+    /// A `flock` belongs to the open file description, which a child process shares from
+    /// `fork` until its `exec` closes the descriptor (`O_CLOEXEC`). A writer that closes its
+    /// file while another thread of the same process is spawning a program can therefore see
+    /// its own lock held for a moment longer; a short wait absorbs that, while a real second
+    /// writer (which holds the lock for its whole run) is still refused.
+    static let contendedLockWait = 0.5
+
+    /// Takes the exclusive lock of `path` for writing, or throws when another writer holds it
+    /// (after waiting up to ``contendedLockWait`` seconds for it to go).
     static func lock(_ path: String) throws -> Int32 {
         let descriptor = open(lockPath(path), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
             throw HDF5Error.ioFailure(file: path, operation: "open \(lockPath(path))", detail: String(cString: strerror(errno)))
         }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
-            let reason = errno == EWOULDBLOCK ? "another process (or handle) has it open for writing" : String(cString: strerror(errno))
+        let pause: useconds_t = 10_000
+        var waited = 0.0
+        while flock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == EWOULDBLOCK && waited < contendedLockWait {
+                usleep(pause)
+                waited += Double(pause) / 1e6
+                continue
+            }
+            let reason = code == EWOULDBLOCK ? "another process (or handle) has it open for writing" : String(cString: strerror(code))
             close(descriptor)
             throw HDF5Error.cannotOpenFile(file: path, libraryMessage: "\(reason) (lock \(lockPath(path)))")
         }
