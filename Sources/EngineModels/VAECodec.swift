@@ -6,7 +6,7 @@ import TensorEngine
 
 /// A trained variational autoencoder as the core's encoder E (the posterior mean) and
 /// generator G (the decoder's image, σ(decoder(z))).
-public final class VAECodec: Encoder, Generator {
+public final class VAECodec: LatentEncoder, Generator {
     /// The autoencoder.
     public let autoencoder: VariationalAutoencoder
     /// The shape of one sample, e.g. `[1, 28, 28]`; its size is the VAE's input count.

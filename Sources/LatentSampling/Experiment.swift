@@ -14,7 +14,7 @@ import HDF5Store
 ///
 /// An interrupted experiment resumes when run again with the same file: completed
 /// runs are read back, an interrupted one continues after its last completed round.
-public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
+public struct Experiment<Model: TargetModel> {
     /// The schedule every run follows.
     public var schedule: TrainingSchedule
     /// The seeds; each seed gives one run per strategy.
