@@ -71,7 +71,7 @@ public struct VAETraining: Sendable {
 
     /// Restores `autoencoder` from `group` of `file` when the file holds it (a resumed
     /// experiment); otherwise trains it on `samples`, saves it there and checkpoints the
-    /// file (``HDF5Object/checkpoint()``), so a crash-safe results file keeps it.
+    /// file (`HDF5Object.checkpoint()`), so a crash-safe results file keeps it.
     ///
     /// - Returns: `true` when the autoencoder was loaded rather than trained.
     @discardableResult

@@ -96,8 +96,8 @@ public struct Experiment<Model: TargetModel> {
 /// Opens a results file for an experiment: an existing file is opened for resuming
 /// unless `overwrite` is set; otherwise the file (and its folder) is created.
 ///
-/// The file is crash-safe (``HDF5File/init(checkpointedAt:mode:)``): the experiment
-/// writes to a private working copy, and every ``HDF5Object/checkpoint()`` (after the
+/// The file is crash-safe (`HDF5File.init(checkpointedAt:mode:)`): the experiment
+/// writes to a private working copy, and every `HDF5Object.checkpoint()` (after the
 /// VAE is trained, after every round, at the end) atomically replaces the file at
 /// `path` with a consistent snapshot. A process killed at any instant leaves the last
 /// checkpoint, from which a rerun resumes. A new file is published (empty) at once.

@@ -17,7 +17,7 @@ import Randomness
 /// new samples while the pool lasts.
 ///
 /// When J exceeds |T(t)|, S uses every training sample once per pass, then a random
-/// subset (``RandomChoice/subset(count:of:using:)``).
+/// subset of it.
 public struct NearestNeighborSampling<Model: TargetModel, SampleGenerator: Generator>: SamplingStrategy {
     /// The pool D with its labels.
     public let pool: LabeledPool<Model.Label>

@@ -20,8 +20,8 @@ import HDF5Store
 ///
 /// The attribute `completed_rounds` is written last in every checkpoint, so rows a
 /// crash left beyond it are discarded on resume; `finished` is 1 once the run stopped.
-/// Each checkpoint ends with ``HDF5Object/checkpoint()``: in a file opened with
-/// ``HDF5File/init(checkpointedAt:mode:)`` (as ``openResultsFile(at:overwrite:)`` does)
+/// Each checkpoint ends with `HDF5Object.checkpoint()`: in a file opened with
+/// `HDF5File.init(checkpointedAt:mode:)` (as ``openResultsFile(at:overwrite:)`` does)
 /// the round is then published atomically, so a kill at any instant keeps it.
 public final class RunLog {
     /// The run's group.

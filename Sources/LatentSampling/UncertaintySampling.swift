@@ -86,7 +86,7 @@ public struct UncertaintySampling<Model: ClassProbabilityModel>: SamplingStrateg
 /// and p̄ their mean.
 ///
 /// Cost per round: T stochastic forward passes over the candidates (for
-/// ``EngineModels``' networks, one pass to the penultimate layer, then T passes of
+/// `EngineModels`' networks, one pass to the penultimate layer, then T passes of
 /// dropout and the last layer).
 public struct BALDSampling<Model: MonteCarloDropoutModel>: SamplingStrategy {
     /// The pool D with its labels.
