@@ -45,7 +45,9 @@ public struct Experiment<Model: TargetModel> {
 
     /// Runs (or resumes) every run, writing into `file`, and returns the summary.
     ///
-    /// - Parameter progress: receives one line per round and per finished run.
+    /// - Parameters:
+    ///   - file: the results file; runs it already holds are read back or resumed.
+    ///   - progress: receives one line per round and per finished run.
     public func run(in file: HDF5File, progress: (String) -> Void = { _ in }) async throws -> ExperimentSummary {
         try recordConfiguration(in: file)
         let trainer = ProgressiveTrainer(schedule: schedule)
