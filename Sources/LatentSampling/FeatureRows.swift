@@ -76,8 +76,8 @@ public struct FeatureRows: Sendable, Hashable {
     }
 
     /// For every row, the squared Euclidean distance to the nearest row of `centers`
-    /// (+∞ when `centers` is empty), computed directly as Σₖ (aₖ − bₖ)² in blocks of
-    /// `blockSize` rows spread over the cores: memory O(N + |centers|), never N×N.
+    /// (+∞ when `centers` is empty), computed as ‖a‖² + ‖b‖² − 2 a·b (clamped at zero) in
+    /// blocks of `blockSize` rows spread over the cores: memory O(N + |centers|), never N×N.
     public func minimumSquaredDistances(to centers: FeatureRows, blockSize: Int = 1024) -> [Float] {
         nearestCenters(centers, blockSize: blockSize).distances
     }
@@ -86,7 +86,10 @@ public struct FeatureRows: Sendable, Hashable {
     /// `centers` is empty) and the squared distance to it, computed as
     /// ``minimumSquaredDistances(to:blockSize:)`` does.
     ///
-    /// Plain Swift (8-wide SIMD sums, blocks of rows on all cores), so the core needs no BLAS.
+    /// Plain Swift, so the core needs no BLAS: the dot products of one row with four
+    /// centers at a time in 8-wide SIMD sums, blocks of rows on all cores. (20,000 rows ×
+    /// 1,000 centers × 128 columns: 0.65 s, against 0.28 s for the earlier search on
+    /// OpenBLAS's sgemm; 2 shared cores, load average 8.)
     public func nearestCenters(_ centers: FeatureRows, blockSize: Int = 1024) -> (indices: [Int], distances: [Float]) {
         precondition(centers.columns == columns, "rows of \(columns) and centers of \(centers.columns) columns")
         precondition(blockSize > 0, "block size \(blockSize) is not positive")
@@ -94,33 +97,29 @@ public struct FeatureRows: Sendable, Hashable {
         guard m > 0, n > 0 else {
             return ([Int](repeating: -1, count: n), [Float](repeating: .infinity, count: n))
         }
+        let rowNorms = squaredNorms, centerNorms = centers.squaredNorms
         var distances = [Float](repeating: .infinity, count: n)
         var nearest = [Int](repeating: -1, count: n)
         let blocks = (n + blockSize - 1) / blockSize
         values.withUnsafeBufferPointer { rows in
             centers.values.withUnsafeBufferPointer { centerValues in
-                distances.withUnsafeMutableBufferPointer { distanceOutput in
-                    nearest.withUnsafeMutableBufferPointer { indexOutput in
-                        nonisolated(unsafe) let a = rows.baseAddress!
-                        nonisolated(unsafe) let b = centerValues.baseAddress!
-                        nonisolated(unsafe) let distanceTarget = distanceOutput.baseAddress!
-                        nonisolated(unsafe) let indexTarget = indexOutput.baseAddress!
-                        let searchBlock: @Sendable (Int) -> Void = { block in
-                            for i in block * blockSize ..< Swift.min((block + 1) * blockSize, n) {
-                                let row = a + i * d
-                                var best = Float.infinity, bestIndex = 0
-                                for j in 0..<m {
-                                    let s = Self.squaredDistance(row, b + j * d, count: d)
-                                    if s < best { best = s; bestIndex = j }
+                rowNorms.withUnsafeBufferPointer { rowNorms in
+                    centerNorms.withUnsafeBufferPointer { centerNorms in
+                        distances.withUnsafeMutableBufferPointer { distanceOutput in
+                            nearest.withUnsafeMutableBufferPointer { indexOutput in
+                                nonisolated(unsafe) let kernel = NearestCenterKernel(
+                                    rows: rows.baseAddress!, centers: centerValues.baseAddress!, centerCount: m,
+                                    columns: d, rowNorms: rowNorms.baseAddress!, centerNorms: centerNorms.baseAddress!,
+                                    distances: distanceOutput.baseAddress!, indices: indexOutput.baseAddress!)
+                                let searchBlock: @Sendable (Int) -> Void = { block in
+                                    kernel.search(rows: block * blockSize ..< Swift.min((block + 1) * blockSize, n))
                                 }
-                                distanceTarget[i] = best
-                                indexTarget[i] = bestIndex
+                                if blocks > 1 && n * m * d >= 1 << 20 {
+                                    DispatchQueue.concurrentPerform(iterations: blocks, execute: searchBlock)
+                                } else {
+                                    for block in 0..<blocks { searchBlock(block) }
+                                }
                             }
-                        }
-                        if blocks > 1 && n * m * d >= 1 << 20 {
-                            DispatchQueue.concurrentPerform(iterations: blocks, execute: searchBlock)
-                        } else {
-                            for block in 0..<blocks { searchBlock(block) }
                         }
                     }
                 }
@@ -128,25 +127,64 @@ public struct FeatureRows: Sendable, Hashable {
         }
         return (nearest, distances)
     }
+}
 
-    /// Σₖ (xₖ − yₖ)² over `count` values, eight at a time.
+/// The inner loops of ``FeatureRows/nearestCenters(_:blockSize:)`` over raw buffers that
+/// outlive every call of ``search(rows:)``.
+private struct NearestCenterKernel {
+    let rows: UnsafePointer<Float>, centers: UnsafePointer<Float>
+    let centerCount: Int, columns: Int
+    let rowNorms: UnsafePointer<Float>, centerNorms: UnsafePointer<Float>
+    let distances: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
+
     @inline(__always)
-    static func squaredDistance(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
-        var k = 0
-        var sum = SIMD8<Float>()
-        while k + 8 <= count {
-            let difference = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self)
-                - UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self)
-            sum.addProduct(difference, difference)
-            k += 8
+    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    /// Writes the nearest center and its squared distance for every row in `range`.
+    /// (Sums are `s += x * y`, not `addProduct`: without FMA in the compile target,
+    /// `addProduct` is a scalar `fmaf` call per lane, 30 times slower.)
+    func search(rows range: Range<Int>) {
+        let d = columns, m = centerCount, d8 = columns & ~7
+        for i in range {
+            let row = rows + i * d
+            var best = Float.infinity, bestIndex = 0
+            var j = 0
+            while j + 4 <= m {
+                let c0 = centers + j * d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d
+                var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+                var k = 0
+                while k < d8 {
+                    let x = Self.load(row + k)
+                    s0 += x * Self.load(c0 + k); s1 += x * Self.load(c1 + k)
+                    s2 += x * Self.load(c2 + k); s3 += x * Self.load(c3 + k)
+                    k += 8
+                }
+                var dots = SIMD4<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum())
+                while k < d {
+                    let x = row[k]
+                    dots += SIMD4(x * c0[k], x * c1[k], x * c2[k], x * c3[k])
+                    k += 1
+                }
+                for t in 0..<4 {
+                    let distance = rowNorms[i] + centerNorms[j + t] - 2 * dots[t]
+                    if distance < best { best = distance; bestIndex = j + t }
+                }
+                j += 4
+            }
+            while j < m {
+                let c = centers + j * d
+                var s = SIMD8<Float>()
+                var k = 0
+                while k < d8 { s += Self.load(row + k) * Self.load(c + k); k += 8 }
+                var dot = s.sum()
+                while k < d { dot += row[k] * c[k]; k += 1 }
+                let distance = rowNorms[i] + centerNorms[j] - 2 * dot
+                if distance < best { best = distance; bestIndex = j }
+                j += 1
+            }
+            distances[i] = Swift.max(0, best)
+            indices[i] = bestIndex
         }
-        var total = sum.sum()
-        while k < count {
-            let t = x[k] - y[k]
-            total += t * t
-            k += 1
-        }
-        return total
     }
 }
 

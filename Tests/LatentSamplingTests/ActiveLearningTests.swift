@@ -110,6 +110,27 @@ struct ActiveLearningTests {
         #expect(rows.minimumSquaredDistances(to: FeatureRows(columns: 5, values: [])).allSatisfy { $0 == .infinity })
     }
 
+    @Test("the SIMD nearest-center search equals brute force in every path: 8-wide sums, tails, blocks on several cores",
+          arguments: [(columns: 19, centers: 9, rows: 3_000), (columns: 16, centers: 4, rows: 20), (columns: 3, centers: 7, rows: 50)])
+    func simdNearestCenters(columns: Int, centers centerCount: Int, rows rowCount: Int) {
+        var g = SeededGenerator(seed: UInt64(columns * 100 + centerCount))
+        let rows = FeatureRows(columns: columns, values: (0..<rowCount * columns).map { _ in g.nextNormal() })
+        let centers = FeatureRows(columns: columns, values: (0..<centerCount * columns).map { _ in g.nextNormal() })
+        // 3,000 × 9 × 19 ≥ 2²⁰ with 12 blocks: the blocks run concurrently.
+        let found = rows.nearestCenters(centers, blockSize: 256)
+        var mismatches = 0
+        for i in 0..<rows.count {
+            var best = Float.infinity, bestIndex = -1
+            for c in 0..<centers.count {
+                var s: Float = 0
+                for k in 0..<columns { let t = rows.values[i * columns + k] - centers.values[c * columns + k]; s += t * t }
+                if s < best { best = s; bestIndex = c }
+            }
+            if found.indices[i] != bestIndex || abs(found.distances[i] - best) > 1e-4 * max(1, best) { mismatches += 1 }
+        }
+        #expect(mismatches == 0)
+    }
+
     @Test("core-set's greedy radius matches brute force and is within twice the optimum")
     func coreSetRadius() throws {
         var g = SeededGenerator(seed: 4)
