@@ -1,4 +1,4 @@
-import TensorEngine
+import Dispatch
 
 /// A dense N×D matrix of Float32 rows, stored row-major: one feature vector per sample
 /// (class probabilities, a network's penultimate embedding, latent codes).
@@ -76,8 +76,8 @@ public struct FeatureRows: Sendable, Hashable {
     }
 
     /// For every row, the squared Euclidean distance to the nearest row of `centers`
-    /// (+∞ when `centers` is empty), computed block by block with BLAS products
-    /// (‖a‖² + ‖b‖² − 2 a·b, clamped at zero): memory O(block × |centers|), never N×N.
+    /// (+∞ when `centers` is empty), computed as ‖a‖² + ‖b‖² − 2 a·b (clamped at zero) in
+    /// blocks of `blockSize` rows spread over the cores: memory O(N + |centers|), never N×N.
     public func minimumSquaredDistances(to centers: FeatureRows, blockSize: Int = 1024) -> [Float] {
         nearestCenters(centers, blockSize: blockSize).distances
     }
@@ -85,37 +85,106 @@ public struct FeatureRows: Sendable, Hashable {
     /// For every row, the nearest row of `centers` (ties: the smaller one; −1 when
     /// `centers` is empty) and the squared distance to it, computed as
     /// ``minimumSquaredDistances(to:blockSize:)`` does.
+    ///
+    /// Plain Swift, so the core needs no BLAS: the dot products of one row with four
+    /// centers at a time in 8-wide SIMD sums, blocks of rows on all cores. (20,000 rows ×
+    /// 1,000 centers × 128 columns: 0.65 s, against 0.28 s for the earlier search on
+    /// OpenBLAS's sgemm; 2 shared cores, load average 8.)
     public func nearestCenters(_ centers: FeatureRows, blockSize: Int = 1024) -> (indices: [Int], distances: [Float]) {
         precondition(centers.columns == columns, "rows of \(columns) and centers of \(centers.columns) columns")
-        var result = [Float](repeating: .infinity, count: count)
-        var nearest = [Int](repeating: -1, count: count)
-        let m = centers.count
-        guard m > 0, count > 0 else { return (nearest, result) }
+        precondition(blockSize > 0, "block size \(blockSize) is not positive")
+        let n = count, m = centers.count, d = columns
+        guard m > 0, n > 0 else {
+            return ([Int](repeating: -1, count: n), [Float](repeating: .infinity, count: n))
+        }
         let rowNorms = squaredNorms, centerNorms = centers.squaredNorms
-        var products = [Float](repeating: 0, count: Swift.min(blockSize, count) * m)
-        for start in stride(from: 0, to: count, by: blockSize) {
-            let n = Swift.min(blockSize, count - start)
-            values.withUnsafeBufferPointer { a in
-                centers.values.withUnsafeBufferPointer { b in
-                    products.withUnsafeMutableBufferPointer { c in
-                        sgemm(transposeA: false, transposeB: true, m: n, n: m, k: columns,
-                              a: a.baseAddress! + start * columns, lda: columns,
-                              b: b.baseAddress!, ldb: columns, c: c.baseAddress!, ldc: m)
+        var distances = [Float](repeating: .infinity, count: n)
+        var nearest = [Int](repeating: -1, count: n)
+        let blocks = (n + blockSize - 1) / blockSize
+        values.withUnsafeBufferPointer { rows in
+            centers.values.withUnsafeBufferPointer { centerValues in
+                rowNorms.withUnsafeBufferPointer { rowNorms in
+                    centerNorms.withUnsafeBufferPointer { centerNorms in
+                        distances.withUnsafeMutableBufferPointer { distanceOutput in
+                            nearest.withUnsafeMutableBufferPointer { indexOutput in
+                                nonisolated(unsafe) let kernel = NearestCenterKernel(
+                                    rows: rows.baseAddress!, centers: centerValues.baseAddress!, centerCount: m,
+                                    columns: d, rowNorms: rowNorms.baseAddress!, centerNorms: centerNorms.baseAddress!,
+                                    distances: distanceOutput.baseAddress!, indices: indexOutput.baseAddress!)
+                                let searchBlock: @Sendable (Int) -> Void = { block in
+                                    kernel.search(rows: block * blockSize ..< Swift.min((block + 1) * blockSize, n))
+                                }
+                                if blocks > 1 && n * m * d >= 1 << 20 {
+                                    DispatchQueue.concurrentPerform(iterations: blocks, execute: searchBlock)
+                                } else {
+                                    for block in 0..<blocks { searchBlock(block) }
+                                }
+                            }
+                        }
                     }
                 }
             }
-            for i in 0..<n {
-                var best = Float.infinity, bestIndex = 0
-                let base = i * m
-                for j in 0..<m {
-                    let d = rowNorms[start + i] + centerNorms[j] - 2 * products[base + j]
-                    if d < best { best = d; bestIndex = j }
-                }
-                result[start + i] = Swift.max(0, best)
-                nearest[start + i] = bestIndex
-            }
         }
-        return (nearest, result)
+        return (nearest, distances)
+    }
+}
+
+/// The inner loops of ``FeatureRows/nearestCenters(_:blockSize:)`` over raw buffers that
+/// outlive every call of ``search(rows:)``.
+private struct NearestCenterKernel {
+    let rows: UnsafePointer<Float>, centers: UnsafePointer<Float>
+    let centerCount: Int, columns: Int
+    let rowNorms: UnsafePointer<Float>, centerNorms: UnsafePointer<Float>
+    let distances: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int>
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    /// Writes the nearest center and its squared distance for every row in `range`.
+    /// (Sums are `s += x * y`, not `addProduct`: without FMA in the compile target,
+    /// `addProduct` is a scalar `fmaf` call per lane, 30 times slower.)
+    func search(rows range: Range<Int>) {
+        let d = columns, m = centerCount, d8 = columns & ~7
+        for i in range {
+            let row = rows + i * d
+            var best = Float.infinity, bestIndex = 0
+            var j = 0
+            while j + 4 <= m {
+                let c0 = centers + j * d, c1 = c0 + d, c2 = c1 + d, c3 = c2 + d
+                var s0 = SIMD8<Float>(), s1 = SIMD8<Float>(), s2 = SIMD8<Float>(), s3 = SIMD8<Float>()
+                var k = 0
+                while k < d8 {
+                    let x = Self.load(row + k)
+                    s0 += x * Self.load(c0 + k); s1 += x * Self.load(c1 + k)
+                    s2 += x * Self.load(c2 + k); s3 += x * Self.load(c3 + k)
+                    k += 8
+                }
+                var dots = SIMD4<Float>(s0.sum(), s1.sum(), s2.sum(), s3.sum())
+                while k < d {
+                    let x = row[k]
+                    dots += SIMD4(x * c0[k], x * c1[k], x * c2[k], x * c3[k])
+                    k += 1
+                }
+                for t in 0..<4 {
+                    let distance = rowNorms[i] + centerNorms[j + t] - 2 * dots[t]
+                    if distance < best { best = distance; bestIndex = j + t }
+                }
+                j += 4
+            }
+            while j < m {
+                let c = centers + j * d
+                var s = SIMD8<Float>()
+                var k = 0
+                while k < d8 { s += Self.load(row + k) * Self.load(c + k); k += 8 }
+                var dot = s.sum()
+                while k < d { dot += row[k] * c[k]; k += 1 }
+                let distance = rowNorms[i] + centerNorms[j] - 2 * dot
+                if distance < best { best = distance; bestIndex = j }
+                j += 1
+            }
+            distances[i] = Swift.max(0, best)
+            indices[i] = bestIndex
+        }
     }
 }
 
