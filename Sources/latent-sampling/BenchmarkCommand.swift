@@ -179,7 +179,12 @@ struct BenchmarkCommand: AsyncParsableCommand {
         let title = "\(trainHDF5 == nil ? "Fashion-MNIST" : trainHDF5!): \(seeds) seeds from \(firstSeed), |T(1)| = \(initialSize), J = \(incrementSize), E = \(epochs)"
         let folder = URL(fileURLWithPath: figure).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try LearningCurveFigure(result: result, title: title).svg().write(toFile: figure, atomically: true, encoding: .utf8)
+        let curves = LearningCurveFigure(result: result, title: title)
+        if figure.lowercased().hasSuffix(".png") {
+            try Data(curves.png()).write(to: URL(fileURLWithPath: figure), options: .atomic)
+        } else {
+            try curves.svg().write(toFile: figure, atomically: true, encoding: .utf8)
+        }
         print(String(format: "\nWrote %@ and %@ in %.1f min.", out, figure, Date().timeIntervalSince(started) / 60))
     }
 
