@@ -147,7 +147,7 @@ let package = Package(
         // executable targets makes `swift test` build them first.
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["LatentSamplingTool", "VasFEMCommand", "IVUSSI", "engine-bench", "SystemCheck", "HDF5Store"]
+            dependencies: ["LatentSamplingTool", "VasFEMCommand", "IVUSSI", "engine-bench", "SystemCheck", "ReportTool", "HDF5Store"]
         ),
 
         // MARK: Examples

@@ -76,6 +76,8 @@ public struct LatentTrajectories: Sendable {
     public var seedPoints: [Float], movedPoints: [Float]
     /// The round each selected sample joined.
     public var rounds: [Int]
+    /// The row of each kept sample in the run's `selected` datasets.
+    public var selectedRows: [Int]
     /// The pool index of each selected sample (−1 if synthesized).
     public var poolIndices: [Int]
     /// Image strip: the selected rows shown, G(p), G(p′) and the chosen sample, each
@@ -97,16 +99,16 @@ public struct LatentTrajectories: Sendable {
         let seeds = try run.dataset("selected/seed_point").read(as: Float.self)
         let rounds = try run.dataset("selected/round").read(as: Int64.self).map(Int.init)
         let pool = try run.dataset("selected/pool_index").read(as: Int64.self).map(Int.init)
-        var keptSeeds: [Float] = [], keptMoved: [Float] = [], keptRounds: [Int] = [], keptPool: [Int] = []
+        var keptSeeds: [Float] = [], keptMoved: [Float] = [], keptRounds: [Int] = [], keptPool: [Int] = [], keptRows: [Int] = []
         for i in 0..<min(moved.shape[0], rounds.count, pool.count, seeds.count / d) {
             let p = moved.values[(i * d)..<((i + 1) * d)], s = seeds[(i * d)..<((i + 1) * d)]
             guard p.allSatisfy(\.isFinite), s.allSatisfy(\.isFinite) else { continue }
-            keptSeeds += s; keptMoved += p; keptRounds.append(rounds[i]); keptPool.append(pool[i])
+            keptSeeds += s; keptMoved += p; keptRounds.append(rounds[i]); keptPool.append(pool[i]); keptRows.append(i)
         }
         guard !keptRounds.isEmpty else { return nil }
         var result = LatentTrajectories(strategy: strategy, seed: seed, dimension: d, poolCodes: [], poolClasses: [],
                                         seedPoints: keptSeeds, movedPoints: keptMoved, rounds: keptRounds,
-                                        poolIndices: keptPool, stripRows: [], seedImages: [], movedImages: [],
+                                        selectedRows: keptRows, poolIndices: keptPool, stripRows: [], seedImages: [], movedImages: [],
                                         chosenImages: [], imageShape: [])
         let view = LatentViewRecord.groupName
         if file.contains("\(view)/pool_codes") {
@@ -308,6 +310,12 @@ public struct LatentTrajectoryFigure: Sendable {
         }
         return strip
     }
+
+    /// The scatter plot as SVG.
+    public func svg() -> String { drawing().svg() }
+
+    /// The scatter plot as PNG.
+    public func png() -> [UInt8] { drawing().rasterized().pngData() }
 
     private func rgbImage(_ values: [Float], rows: Int, columns: Int) -> RGBAImage {
         var pixels = [UInt8](repeating: 255, count: rows * columns * 4)

@@ -6,6 +6,7 @@ import HDF5Store
 import LatentSampling
 import NeuralNetworks
 import OptionChecks
+import Reports
 import TensorEngine
 
 /// `latent-sampling benchmark`: standard active-learning baselines and latent strategies
@@ -174,6 +175,8 @@ struct BenchmarkCommand: AsyncParsableCommand {
         }
         say("Running \(strategyNames.joined(separator: ", ")) × \(seeds) seeds × \(rounds) rounds")
         let result = try await benchmark.run(in: file) { say($0) }
+        // For `report`'s latent-trajectory figure: E(D) with classes, G(p) and G(p′) of a few selections.
+        try LatentViewRecord.write(poolCodes: codes, poolClasses: data.pool.labels.map(Int.init), generator: codec, in: file)
         print("")
         print(result.report(references: references.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }))
         let title = "\(trainHDF5 == nil ? "Fashion-MNIST" : trainHDF5!): \(seeds) seeds from \(firstSeed), |T(1)| = \(initialSize), J = \(incrementSize), E = \(epochs)"

@@ -245,24 +245,55 @@ struct FigureTests {
         #expect(abs(figure.stressRange.lowerBound - low) < 1e-3 && abs(figure.stressRange.upperBound - high) < 1e-3)
         #expect(abs(figure.errorRange.upperBound - wall.max()! * 0.1) < 1e-3 && figure.errorRange.lowerBound == 0)
         let ticks = StressMapFigure.colourBarTicks(figure.stressRange)
-        #expect(ticks.first!.value == low && ticks.last!.value == high)
+        #expect(ticks.first!.value == figure.stressRange.lowerBound && ticks.last!.value == figure.stressRange.upperBound)
         #expect(ticks.first!.label == String(format: "%.1f", low) && ticks.last!.label == String(format: "%.1f", high))
+        #expect(ticks.dropFirst().allSatisfy { $0.value > low } && ticks.dropLast().allSatisfy { $0.value < high })
         let svg = figure.svg()
         #expect(svg.contains(">\(ticks.last!.label)</text>") && svg.contains(">\(ticks.first!.label)</text>"))
         #expect(svg.contains("class=\"deformed-lumen\"") && svg.components(separatedBy: "class=\"outline\"").count - 1 == 3)
-        // The raster: the hottest wall pixel of the label panel has the colour map's top colour.
+        // The raster: wall pixels show the colour map's colour of their value; the largest
+        // error shows the error map's top colour (panels at x = 12 + c·(panel + 16), y = 46).
         let image = try RGBAImage(pngData: figure.png())
         let drawing = figure.drawing()
         #expect(image.width == drawing.width && image.height == drawing.height)
-        let hottest = wall.indices.max { wall[$0] < wall[$1] }!
-        let k = masks.indices.filter { masks[$0] > 0.5 }[hottest]
         let scale = Double(figure.panel) / Double(n)
-        // Label panel at (12, 46); its hottest pixel maps to (max label − low)/(high − low) on viridis.
-        let px = 12 + (Double(k % n) + 0.5) * scale, py = 46 + (Double(k / n) + 0.5) * scale
-        let expected = ColourMap.viridis.colour(at: (wall.max()! - low) / (high - low))
-        let pixel = image.pixel(x: Int(px), y: Int(py))
-        #expect(abs(Double(pixel.red) - expected.red * 255) < 3 && abs(Double(pixel.green) - expected.green * 255) < 3
-                && abs(Double(pixel.blue) - expected.blue * 255) < 3, "\(pixel) vs \(expected.hex)")
+        func pixel(panel c: Int, at k: Int) -> (red: UInt8, green: UInt8, blue: UInt8, alpha: UInt8) {
+            image.pixel(x: Int(12 + Double(c) * Double(figure.panel + 16) + (Double(k % n) + 0.5) * scale),
+                        y: Int(46 + (Double(k / n) + 0.5) * scale))
+        }
+        func close(_ p: (red: UInt8, green: UInt8, blue: UInt8, alpha: UInt8), _ c: Colour) -> Bool {
+            abs(Double(p.red) - c.red * 255) < 3 && abs(Double(p.green) - c.green * 255) < 3 && abs(Double(p.blue) - c.blue * 255) < 3
+        }
+        let hottest = masks.indices.filter { masks[$0] > 0.5 }.max { label[$0] < label[$1] }!
+        #expect(close(pixel(panel: 2, at: hottest), ColourMap.magma.colour(at: 1)), "\(pixel(panel: 2, at: hottest))")
+        let middle = 16 * n + 24  // row 16, column 24: r ≈ 8.5, mid-wall, away from the lumen line
+        let expected = ColourMap.viridis.colour(at: (Double(label[middle]) - low) / (high - low))
+        #expect(close(pixel(panel: 0, at: middle), expected), "\(pixel(panel: 0, at: middle)) vs \(expected.hex)")
+        let expectedPrediction = ColourMap.viridis.colour(at: (Double(prediction[middle]) - low) / (high - low))
+        #expect(close(pixel(panel: 1, at: middle), expectedPrediction))
+        // Outside the wall the panel stays light grey.
+        #expect(close(pixel(panel: 0, at: 0), Colour(hex: "#f2f2f2")))
+    }
+
+    @Test func imageStripShowsTheThreeImages() throws {
+        // 2 selections of 4×4 greyscale images: G(p) = 0.25, G(p′) = 0.5, the neighbour = 1.
+        let size = 16
+        let data = LatentTrajectories(strategy: "snn", seed: 0, dimension: 2, poolCodes: [0, 0, 1, 1], poolClasses: [0, 1],
+                                      seedPoints: [0, 0, 1, 1], movedPoints: [0.5, 0.5, 1.5, 1.5], rounds: [2, 2], selectedRows: [3, 4],
+                                      poolIndices: [1, 0],
+                                      stripRows: [0, 1], seedImages: [Float](repeating: 0.25, count: 2 * size),
+                                      movedImages: [Float](repeating: 0.5, count: 2 * size),
+                                      chosenImages: [Float](repeating: 1, count: 2 * size), imageShape: [1, 4, 4])
+        let strip = try #require(LatentTrajectoryFigure(data: data).stripDrawing(cell: 40))
+        let image = try RGBAImage(pngData: strip.rasterized().pngData())
+        #expect(image.width == strip.width && image.height == strip.height)
+        // Cell k of row r starts at x = 10 + k·(40 + 28), y = 40 + r·48.
+        for r in 0..<2 {
+            for (k, grey) in [64, 128, 255].enumerated() {
+                let p = image.pixel(x: 10 + k * 68 + 20, y: 40 + r * 48 + 20)
+                #expect(abs(Int(p.red) - grey) <= 1 && p.red == p.green && p.green == p.blue, "row \(r) cell \(k): \(p)")
+            }
+        }
     }
 
     @Test func reportOfARealExperiment() async throws {
@@ -274,9 +305,11 @@ struct FigureTests {
         // Latent trajectories: SNN's points, its chosen neighbours' pool codes, its image strip.
         let data = try #require(try LatentTrajectories.read(from: file, strategy: "snn", seed: 0))
         #expect(data.poolCodes.count == 300 && data.poolClasses.count == 150 && data.stripRows.count == 3)
-        let strip = try #require(LatentTrajectoryFigure(data: data).stripDrawing())
-        let stripImage = strip.rasterized()
-        #expect(stripImage.width == strip.width && stripImage.height == strip.height)
+        // G(p′) recorded for the strip is G of the recorded moved point.
+        let row = try #require(data.selectedRows.firstIndex(of: data.stripRows[0]))
+        let moved = AffineGenerator().generate(LatentPoints(dimension: 2, values: Array(data.movedPoints[(2 * row)..<(2 * row + 2)])))
+        #expect(Array(data.movedImages[0..<2]) == moved.values)
+        #expect(LatentTrajectoryFigure(data: data).stripDrawing() == nil)  // samples are 2-vectors, not images
         #expect(try LatentTrajectories.read(from: file, strategy: "random", seed: 0) == nil)
         let figure = LatentTrajectoryFigure(data: data)
         let svg = figure.svg()
@@ -292,12 +325,12 @@ struct FigureTests {
         #expect(!html.contains("http://") || html.components(separatedBy: "http://").count - 1 == html.components(separatedBy: "http://www.w3.org/2000/svg").count - 1)
         #expect(!html.contains("https://") && !html.contains("src=\"/") && !html.contains("<link") && !html.contains("<script"))
         #expect(html.contains("<table id=\"table1\"") && html.contains("<table id=\"provenance\"") && html.contains("<table id=\"configuration\""))
-        #expect(report.figures.map(\.name) == ["learning-curves", "latent-snn", "strip-snn"])
+        #expect(report.figures.map(\.name) == ["learning-curves", "latent-snn"])
         for line in summary.table().split(separator: "\n") { #expect(html.contains(escapeXML(String(line)))) }
         let folder = temporaryPath("out")
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let written = try report.write(to: folder)
-        #expect(written.count == 1 + 2 * 3)
+        #expect(written.count == 1 + 2 * 2)
         for png in written where png.hasSuffix(".png") {
             let image = try RGBAImage(pngData: Array(try Data(contentsOf: URL(fileURLWithPath: png))))
             #expect(image.width > 100 && image.height > 100)
