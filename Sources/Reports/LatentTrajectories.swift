@@ -76,8 +76,10 @@ public struct LatentTrajectories: Sendable {
     public var seedPoints: [Float], movedPoints: [Float]
     /// The round each selected sample joined.
     public var rounds: [Int]
-    /// The row of each kept sample in the run's `selected` datasets.
+    /// The row of each kept sample in the run's `selected` (or `failed`) datasets.
     public var selectedRows: [Int]
+    /// Whether each kept sample's labeling failed (its row is in `failed`).
+    public var failed: [Bool]
     /// The pool index of each selected sample (−1 if synthesized).
     public var poolIndices: [Int]
     /// Image strip: the selected rows shown, G(p), G(p′) and the chosen sample, each
@@ -89,26 +91,31 @@ public struct LatentTrajectories: Sendable {
     /// The number of selected samples with a seed and a moved point.
     public var count: Int { dimension == 0 ? 0 : seedPoints.count / dimension }
 
-    /// Reads one run of a results file; `nil` when it recorded no moved points.
+    /// Reads one run of a results file (its selected samples, then those whose labeling
+    /// failed); `nil` when it recorded no moved points.
     public static func read(from file: HDF5File, strategy: String, seed: UInt64) throws -> LatentTrajectories? {
         let run = try file.group("\(strategy)/seed_\(seed)")
-        guard run.contains("selected/moved_point") else { return nil }
-        let moved = try run.dataset("selected/moved_point").readWithShape(as: Float.self)
-        guard moved.shape.count == 2, moved.shape[1] > 0 else { return nil }
-        let d = moved.shape[1]
-        let seeds = try run.dataset("selected/seed_point").read(as: Float.self)
-        let rounds = try run.dataset("selected/round").read(as: Int64.self).map(Int.init)
-        let pool = try run.dataset("selected/pool_index").read(as: Int64.self).map(Int.init)
+        var d = 0
         var keptSeeds: [Float] = [], keptMoved: [Float] = [], keptRounds: [Int] = [], keptPool: [Int] = [], keptRows: [Int] = []
-        for i in 0..<min(moved.shape[0], rounds.count, pool.count, seeds.count / d) {
-            let p = moved.values[(i * d)..<((i + 1) * d)], s = seeds[(i * d)..<((i + 1) * d)]
-            guard p.allSatisfy(\.isFinite), s.allSatisfy(\.isFinite) else { continue }
-            keptSeeds += s; keptMoved += p; keptRounds.append(rounds[i]); keptPool.append(pool[i]); keptRows.append(i)
+        var keptFailed: [Bool] = []
+        for prefix in ["selected", "failed"] where run.contains("\(prefix)/moved_point") {
+            let moved = try run.dataset("\(prefix)/moved_point").readWithShape(as: Float.self)
+            guard moved.shape.count == 2, moved.shape[1] > 0, d == 0 || moved.shape[1] == d else { continue }
+            d = moved.shape[1]
+            let seeds = try run.dataset("\(prefix)/seed_point").read(as: Float.self)
+            let rounds = try run.dataset("\(prefix)/round").read(as: Int64.self).map(Int.init)
+            let pool = try run.dataset("\(prefix)/pool_index").read(as: Int64.self).map(Int.init)
+            for i in 0..<min(moved.shape[0], rounds.count, pool.count, seeds.count / d) {
+                let p = moved.values[(i * d)..<((i + 1) * d)], s = seeds[(i * d)..<((i + 1) * d)]
+                guard p.allSatisfy(\.isFinite), s.allSatisfy(\.isFinite) else { continue }
+                keptSeeds += s; keptMoved += p; keptRounds.append(rounds[i]); keptPool.append(pool[i])
+                keptRows.append(i); keptFailed.append(prefix == "failed")
+            }
         }
         guard !keptRounds.isEmpty else { return nil }
         var result = LatentTrajectories(strategy: strategy, seed: seed, dimension: d, poolCodes: [], poolClasses: [],
                                         seedPoints: keptSeeds, movedPoints: keptMoved, rounds: keptRounds,
-                                        selectedRows: keptRows, poolIndices: keptPool, stripRows: [], seedImages: [], movedImages: [],
+                                        selectedRows: keptRows, failed: keptFailed, poolIndices: keptPool, stripRows: [], seedImages: [], movedImages: [],
                                         chosenImages: [], imageShape: [])
         let view = LatentViewRecord.groupName
         if file.contains("\(view)/pool_codes") {
@@ -261,6 +268,10 @@ public struct LatentTrajectoryFigure: Sendable {
                 figure.polygon([b, b - u * 7 + n * 3, b - u * 7 - n * 3], fill: .black)
             }
             figure.circle(a, radius: 3.2, fill: .white, stroke: .black, group: "seed")
+            if data.failed[rows[i]] {
+                figure.segments([b + FigurePoint(-4, -4), b + FigurePoint(4, 4), b + FigurePoint(-4, 4), b + FigurePoint(4, -4)],
+                                stroke: Colour(hex: "#D55E00"), width: 1.6, group: "failed")
+            }
             if let c = neighbours[i].map(place) {
                 figure.polyline([b, c], stroke: Colour(hex: "#D55E00"), width: 1)
                 figure.polygon([c + FigurePoint(0, -4.5), c + FigurePoint(4.5, 0), c + FigurePoint(0, 4.5), c + FigurePoint(-4.5, 0)],
@@ -272,6 +283,12 @@ public struct LatentTrajectoryFigure: Sendable {
         figure.text("seed point p", at: FigurePoint(left + 24, legendY + 4))
         figure.polygon([FigurePoint(left + 18, legendY + 16), FigurePoint(left + 10, legendY + 12), FigurePoint(left + 10, legendY + 20)], fill: .black)
         figure.text("moved point p′", at: FigurePoint(left + 24, legendY + 20))
+        if rows.contains(where: { data.failed[$0] }) {
+            let c = FigurePoint(left + 14, legendY - 14)
+            figure.segments([c + FigurePoint(-4, -4), c + FigurePoint(4, 4), c + FigurePoint(-4, 4), c + FigurePoint(4, -4)],
+                            stroke: Colour(hex: "#D55E00"), width: 1.6)
+            figure.text("labeling failed at p′", at: FigurePoint(left + 24, legendY - 10))
+        }
         if neighbours.contains(where: { $0 != nil }) {
             let c = FigurePoint(left + 14, legendY + 32)
             figure.polygon([c + FigurePoint(0, -4.5), c + FigurePoint(4.5, 0), c + FigurePoint(0, 4.5), c + FigurePoint(-4.5, 0)], fill: Colour(hex: "#D55E00"))

@@ -31,7 +31,7 @@ struct ReportCommand: ParsableCommand {
                 for path in written { print("  wrote \(path)") }
             } catch {
                 failed += 1
-                FileHandle.standardError.write(Data("report: \(file): \(error)\n".utf8))
+                FileHandle.standardError.write(Data("Error: \(file): \(error)\n".utf8))
             }
         }
         if failed > 0 { throw ExitCode(1) }

@@ -87,7 +87,9 @@ struct ExperimentCommandTests {
         let report = try run("report", [scratch.path("missing.h5"), scratch.path("ivus.h5")])
         expectFailure(report, status: 1, naming: ["missing.h5"])
         let html = try String(contentsOfFile: scratch.path("ivus.html"), encoding: .utf8)
-        for figure in ["learning-curves", "latent-si", "strip-si", "stress-maps-random-prior", "stress-maps-si"] {
+        // (A VAE of one epoch makes masks VasFEM rejects, so T stays empty and SI only draws from the
+        // prior: no moved points, no latent-trajectory figure; ReportsTests checks that figure.)
+        for figure in ["learning-curves", "stress-maps-random-prior", "stress-maps-si"] {
             #expect(html.contains("<figure id=\"\(figure)\"") && FileManager.default.fileExists(atPath: scratch.path("ivus-\(figure).png")),
                     "\(figure): \(report)")
         }

@@ -279,7 +279,7 @@ struct FigureTests {
         // 2 selections of 4×4 greyscale images: G(p) = 0.25, G(p′) = 0.5, the neighbour = 1.
         let size = 16
         let data = LatentTrajectories(strategy: "snn", seed: 0, dimension: 2, poolCodes: [0, 0, 1, 1], poolClasses: [0, 1],
-                                      seedPoints: [0, 0, 1, 1], movedPoints: [0.5, 0.5, 1.5, 1.5], rounds: [2, 2], selectedRows: [3, 4],
+                                      seedPoints: [0, 0, 1, 1], movedPoints: [0.5, 0.5, 1.5, 1.5], rounds: [2, 2], selectedRows: [3, 4], failed: [false, false],
                                       poolIndices: [1, 0],
                                       stripRows: [0, 1], seedImages: [Float](repeating: 0.25, count: 2 * size),
                                       movedImages: [Float](repeating: 0.5, count: 2 * size),
