@@ -108,15 +108,25 @@ public struct ResultsReport {
         if !provenance.isEmpty {
             page.append("<h2>Provenance of the runs</h2>")
             page.append("<table id=\"provenance\"><tr><th class=\"l\">strategy</th><th>seed</th><th>rounds</th><th>finished</th><th>selected</th>"
-                + "<th>synthesized</th><th>labeling failures</th><th>labeling s</th><th>training s</th><th>sampling s</th><th class=\"l\">failure reasons</th></tr>")
+                + "<th>synthesized</th><th>labeling failures</th><th>labeling s</th><th>training s</th><th>sampling s</th></tr>")
             for p in provenance {
-                let reasons = p.failures.prefix(4).map { "\(escapeXML($0.reason)) (\($0.count))" }.joined(separator: "; ")
                 page.append("<tr><td class=\"l\">\(escapeXML(p.strategy))</td><td>\(p.seed)</td><td>\(p.completedRounds)</td><td>\(p.finished ? "yes" : "no")</td>"
                     + "<td>\(p.selected)</td><td>\(p.synthesized)</td><td>\(p.failures.reduce(0) { $0 + $1.count })</td>"
-                    + String(format: "<td>%.1f</td><td>%.1f</td><td>%.1f</td>", p.labelingSeconds, p.trainingSeconds, p.samplingSeconds)
-                    + "<td class=\"l\">\(reasons)</td></tr>")
+                    + String(format: "<td>%.1f</td><td>%.1f</td><td>%.1f</td>", p.labelingSeconds, p.trainingSeconds, p.samplingSeconds) + "</tr>")
             }
             page.append("</table>")
+            var reasons: [String: [String: Int]] = [:]
+            for p in provenance { for f in p.failures { reasons[p.strategy, default: [:]][f.reason, default: 0] += f.count } }
+            if !reasons.isEmpty {
+                page.append("<h3>Labeling failures by reason (all seeds; # stands for any number)</h3>")
+                page.append("<table id=\"failures\"><tr><th class=\"l\">strategy</th><th>count</th><th class=\"l\">reason</th></tr>")
+                for strategy in provenance.map(\.strategy).reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) {
+                    for (reason, count) in (reasons[strategy] ?? [:]).sorted(by: { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }) {
+                        page.append("<tr><td class=\"l\">\(escapeXML(strategy))</td><td>\(count)</td><td class=\"l\">\(escapeXML(reason))</td></tr>")
+                    }
+                }
+                page.append("</table>")
+            }
         }
         page.append("<h2>Configuration</h2>")
         page.append("<table id=\"configuration\"><tr><th class=\"l\">attribute</th><th class=\"l\">value</th></tr>")

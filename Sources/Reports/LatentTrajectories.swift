@@ -270,12 +270,12 @@ public struct LatentTrajectoryFigure: Sendable {
             figure.circle(a, radius: 3.2, fill: .white, stroke: .black, group: "seed")
             if data.failed[rows[i]] {
                 figure.segments([b + FigurePoint(-4, -4), b + FigurePoint(4, 4), b + FigurePoint(-4, 4), b + FigurePoint(4, -4)],
-                                stroke: Colour(hex: "#D55E00"), width: 1.6, group: "failed")
+                                stroke: Colour.neighbour, width: 1.6, group: "failed")
             }
             if let c = neighbours[i].map(place) {
-                figure.polyline([b, c], stroke: Colour(hex: "#D55E00"), width: 1)
+                figure.polyline([b, c], stroke: Colour.neighbour, width: 1)
                 figure.polygon([c + FigurePoint(0, -4.5), c + FigurePoint(4.5, 0), c + FigurePoint(0, 4.5), c + FigurePoint(-4.5, 0)],
-                               fill: Colour(hex: "#D55E00"), group: "neighbour")
+                               fill: Colour.neighbour, group: "neighbour")
             }
         }
         let legendY = top + plotHeight - 40
@@ -286,12 +286,12 @@ public struct LatentTrajectoryFigure: Sendable {
         if rows.contains(where: { data.failed[$0] }) {
             let c = FigurePoint(left + 14, legendY - 14)
             figure.segments([c + FigurePoint(-4, -4), c + FigurePoint(4, 4), c + FigurePoint(-4, 4), c + FigurePoint(4, -4)],
-                            stroke: Colour(hex: "#D55E00"), width: 1.6)
+                            stroke: Colour.neighbour, width: 1.6)
             figure.text("labeling failed at p′", at: FigurePoint(left + 24, legendY - 10))
         }
         if neighbours.contains(where: { $0 != nil }) {
             let c = FigurePoint(left + 14, legendY + 32)
-            figure.polygon([c + FigurePoint(0, -4.5), c + FigurePoint(4.5, 0), c + FigurePoint(0, 4.5), c + FigurePoint(-4.5, 0)], fill: Colour(hex: "#D55E00"))
+            figure.polygon([c + FigurePoint(0, -4.5), c + FigurePoint(4.5, 0), c + FigurePoint(0, 4.5), c + FigurePoint(-4.5, 0)], fill: Colour.neighbour)
             figure.text("chosen pool sample E(x)", at: FigurePoint(left + 24, legendY + 36))
         }
         return figure
@@ -340,4 +340,9 @@ public struct LatentTrajectoryFigure: Sendable {
         for k in 0..<plane { for ch in 0..<3 { pixels[4 * k + ch] = UInt8(min(max(values[ch * plane + k], 0), 1) * 255) } }
         return RGBAImage(width: columns, height: rows, pixels: pixels)
     }
+}
+
+extension Colour {
+    /// Chosen neighbours and failed labelings in the latent figure: a magenta no class colour uses.
+    static let neighbour = Colour(hex: "#E4007C")
 }

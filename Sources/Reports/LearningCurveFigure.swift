@@ -58,25 +58,29 @@ public struct LearningCurveFigure: Sendable {
     public func drawing() -> Drawing {
         var d = Drawing(width: width, height: height)
         let legendWidth = max(120.0, Double(summary.strategies.map(\.count).max() ?? 0) * Drawing.characterWidth + 50)
-        let left = 70.0, right = legendWidth + 20, top = 40.0, bottom = 50.0
-        let plotWidth = Double(width) - left - right, plotHeight = Double(height) - top - bottom
         let all = summary.strategies.flatMap { series($0) }
-        d.text(title, at: FigurePoint(left + plotWidth / 2, 22), anchor: .middle)
         guard !all.isEmpty else {
-            d.text("no completed rounds in this file", at: FigurePoint(left + plotWidth / 2, top + plotHeight / 2), anchor: .middle)
+            d.text(title, at: FigurePoint(Double(width) / 2, 22), anchor: .middle)
+            d.text("no completed rounds in this file", at: FigurePoint(Double(width) / 2, Double(height) / 2), anchor: .middle)
             return d
         }
         let xMin = all.map(\.labels).min()!, xMax = max(all.map(\.labels).max()!, xMin + 1)
         var yMin = all.map { $0.mean - $0.deviation }.min()!, yMax = all.map { $0.mean + $0.deviation }.max()!
-        let pad = max(1e-9, (yMax - yMin) * 0.05, abs(yMax) * 1e-6)
+        let span = yMax - yMin
+        // A flat curve (one round, or equal values) gets a ±5 % window around its value.
+        let pad = span > 1e-9 * max(1, abs(yMax)) ? span * 0.05 : max(abs(yMax) * 0.05, 1e-3)
         yMin -= pad; yMax += pad
+        let yTicks = niceTicks(yMin, yMax, count: 6)
+        let yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : yMax - yMin
+        let yLabels = yTicks.map { tickLabel($0, step: yStep) }
+        let left = 40 + Drawing.textWidth(yLabels.max { $0.count < $1.count } ?? ""), right = legendWidth + 20, top = 40.0, bottom = 50.0
+        let plotWidth = Double(width) - left - right, plotHeight = Double(height) - top - bottom
+        d.text(title, at: FigurePoint(left + plotWidth / 2, 22), anchor: .middle)
         func px(_ x: Double) -> Double { left + (x - xMin) / (xMax - xMin) * plotWidth }
         func py(_ y: Double) -> Double { top + (yMax - y) / (yMax - yMin) * plotHeight }
-        let yTicks = niceTicks(yMin, yMax, count: 6)
-        let yStep = yTicks.count > 1 ? yTicks[1] - yTicks[0] : max(yMax - yMin, 1e-9)
-        for y in yTicks {
+        for (y, label) in zip(yTicks, yLabels) {
             d.line(from: FigurePoint(left, py(y)), to: FigurePoint(left + plotWidth, py(y)), stroke: Colour.grid)
-            d.text(tickLabel(y, step: yStep / 10), at: FigurePoint(left - 6, py(y) + 4), anchor: .end)
+            d.text(label, at: FigurePoint(left - 6, py(y) + 4), anchor: .end)
         }
         let xTicks = niceTicks(xMin, xMax, count: 8)
         let xStep = xTicks.count > 1 ? xTicks[1] - xTicks[0] : 1

@@ -116,7 +116,8 @@ public enum ResultsFile {
         public var completedRounds: Int, finished: Bool
         /// Selected (labeled) samples, and how many of them were synthesized (pool index −1).
         public var selected: Int, synthesized: Int
-        /// Chosen samples whose labeling failed, counted by reason.
+        /// Chosen samples whose labeling failed, counted by reason (numbers in reasons replaced
+        /// by `#`, so "touches the border at pixel (0, 35)" and "… (37, 63)" count together).
         public var failures: [(reason: String, count: Int)]
         /// Labeling seconds summed over selected and failed samples (NaN costs skipped).
         public var labelingSeconds: Double
@@ -134,7 +135,7 @@ public enum ResultsFile {
             let pool = g.contains("selected/pool_index") ? try g.dataset("selected/pool_index").read(as: Int64.self) : []
             var reasons: [String: Int] = [:]
             if g.contains("failed"), try g.group("failed").hasAttribute("reasons") {
-                for reason in try g.group("failed").stringArrayAttribute("reasons") { reasons[reason, default: 0] += 1 }
+                for reason in try g.group("failed").stringArrayAttribute("reasons") { reasons[Self.pattern(of: reason), default: 0] += 1 }
             }
             return Provenance(
                 strategy: run.strategy, seed: run.seed,
@@ -145,5 +146,20 @@ public enum ResultsFile {
                 labelingSeconds: try sum("selected/cost_seconds") + sum("failed/cost_seconds"),
                 trainingSeconds: try sum("rounds/training_seconds"), samplingSeconds: try sum("rounds/sampling_seconds"))
         }
+    }
+
+    /// A failure reason with every number replaced by `#`.
+    static func pattern(of reason: String) -> String {
+        var out = "", inNumber = false
+        for c in reason {
+            if c.isNumber || (inNumber && c == ".") {
+                if !inNumber { out.append("#") }
+                inNumber = true
+            } else {
+                inNumber = false
+                out.append(c)
+            }
+        }
+        return out
     }
 }
