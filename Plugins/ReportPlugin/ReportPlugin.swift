@@ -19,21 +19,11 @@ struct ReportPlugin: CommandPlugin {
             Diagnostics.error("the build produced no `report` executable")
             return
         }
-        let root = context.package.directoryURL
-        // Relative paths are taken from the package's root.
-        var arguments = arguments.isEmpty ? ["Output/ivus-si.h5"] : arguments
-        var expectsPath = true
-        for (i, argument) in arguments.enumerated() {
-            if argument.hasPrefix("-") { expectsPath = argument == "--out"; continue }
-            if expectsPath || i == 0 || !arguments[i - 1].hasPrefix("-") || arguments[i - 1] == "--out",
-               !argument.hasPrefix("/") {
-                arguments[i] = root.appendingPathComponent(argument).path
-            }
-            expectsPath = true
-        }
         let process = Process()
         process.executableURL = tool.url
-        process.arguments = arguments
+        // Relative paths are taken from the package's root.
+        process.currentDirectoryURL = context.package.directoryURL
+        process.arguments = arguments.isEmpty ? ["Output/ivus-si.h5"] : arguments
         try process.run()
         process.waitUntilExit()
         if process.terminationStatus != 0 {
