@@ -63,7 +63,9 @@ public struct ResultsReport {
                                   drawing: figure.drawing(), embedAsPNG: data.poolCodes.count / max(data.dimension, 1) > 1500))
             if let strip = figure.stripDrawing() {
                 figures.append(Figure(name: "strip-\(String(safe))",
-                                      caption: "\(run.strategy), seed \(run.seed): G(p) → G(p′) → the chosen sample, for the first recorded selections.",
+                                      caption: "\(run.strategy), seed \(run.seed): G(p) → G(p′) → the chosen sample"
+                                        + (data.stripLabels.isEmpty ? "" : " → its label (one colour scale for the strip, from 0 to its largest value)")
+                                        + ", for the first recorded selections.",
                                       drawing: strip, embedAsPNG: true))
             }
         }

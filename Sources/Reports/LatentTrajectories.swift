@@ -87,6 +87,9 @@ public struct LatentTrajectories: Sendable {
     public var stripRows: [Int], seedImages: [Float], movedImages: [Float], chosenImages: [Float]
     /// The shape of one sample ([channels, rows, columns] or [rows, columns]).
     public var imageShape: [Int]
+    /// The labels of the strip's synthesized samples when each label is a map of the sample's
+    /// size (SI with VasFEM: stress maps), row-major; empty otherwise.
+    public var stripLabels: [Float] = []
 
     /// The number of selected samples with a seed and a moved point.
     public var count: Int { dimension == 0 ? 0 : seedPoints.count / dimension }
@@ -140,6 +143,13 @@ public struct LatentTrajectories: Sendable {
                 result.seedImages = seedImages.values
                 result.movedImages = movedImages
                 result.chosenImages = rows.flatMap { samples.values[($0 * size)..<(($0 + 1) * size)] }
+                let pool = try run.dataset("selected/pool_index").read(as: Int64.self)
+                if run.contains("selected/labels"), rows.allSatisfy({ $0 < pool.count && pool[$0] < 0 }) {
+                    let labels = try run.dataset("selected/labels").readWithShape(as: Float.self)
+                    if labels.shape.count == 2, labels.shape[1] == size, rows.allSatisfy({ $0 < labels.shape[0] }) {
+                        result.stripLabels = rows.flatMap { labels.values[($0 * size)..<(($0 + 1) * size)] }
+                    }
+                }
             }
         }
         return result
@@ -305,20 +315,28 @@ public struct LatentTrajectoryFigure: Sendable {
         let size = data.imageShape.reduce(1, *), channels = size / (rows * columns)
         let count = data.stripRows.count
         let gap = 14.0, top = 40.0, left = 10.0, c = Double(cell)
-        var strip = Drawing(width: Int(left * 2 + 3 * c + 2 * gap * 2), height: Int(top + Double(count) * (c + 8) + 6))
         let chosenName = data.poolIndices.contains { $0 >= 0 } ? "neighbour x" : "labeled G(p′)"
-        for (k, name) in ["G(p)", "G(p′)", chosenName].enumerated() {
+        let labelRange = 0...Double(data.stripLabels.max() ?? 1)
+        var names = ["G(p)", "G(p′)", chosenName]
+        if !data.stripLabels.isEmpty { names.append("its label") }
+        var strip = Drawing(width: Int(left * 2 + Double(names.count) * c + Double(names.count - 1) * gap * 2),
+                            height: Int(top + Double(count) * (c + 8) + 6))
+        for (k, name) in names.enumerated() {
             strip.text(name, at: FigurePoint(left + Double(k) * (c + 2 * gap) + c / 2, top - 10), anchor: .middle)
         }
         for (r, _) in data.stripRows.enumerated() {
             let y = top + Double(r) * (c + 8)
-            for (k, images) in [data.seedImages, data.movedImages, data.chosenImages].enumerated() {
+            for (k, images) in [data.seedImages, data.movedImages, data.chosenImages, data.stripLabels].enumerated() where !images.isEmpty {
                 let values = Array(images[(r * size)..<((r + 1) * size)])
-                let image = channels == 3 ? rgbImage(values, rows: rows, columns: columns) : greyImage(Array(values.prefix(rows * columns)), rows: rows, columns: columns)
+                let mask = k == 3 ? Array(data.chosenImages[(r * size)..<((r + 1) * size)]) : []
+                let image = k == 3 ? ColourMap.viridis.image(values, rows: rows, columns: columns, range: labelRange) { mask[$0] >= 0.5 }
+                    : channels == 3 ? rgbImage(values, rows: rows, columns: columns)
+                    : greyImage(Array(values.prefix(rows * columns)), rows: rows, columns: columns)
                 let x = left + Double(k) * (c + 2 * gap)
+                if k == 3 { strip.rectangle(x: x, y: y, width: c, height: c, fill: Colour(hex: "#f2f2f2")) }
                 strip.image(image, x: x, y: y, width: c, height: c)
                 strip.frame(x: x, y: y, width: c, height: c, stroke: Colour.faint)
-                if k < 2 {
+                if k < 2 || (k == 2 && !data.stripLabels.isEmpty) {
                     let ay = y + c / 2
                     strip.line(from: FigurePoint(x + c + 4, ay), to: FigurePoint(x + c + 2 * gap - 4, ay), stroke: .black, width: 1.2)
                     strip.polygon([FigurePoint(x + c + 2 * gap - 3, ay), FigurePoint(x + c + 2 * gap - 8, ay - 3), FigurePoint(x + c + 2 * gap - 8, ay + 3)], fill: .black)

@@ -64,7 +64,8 @@ public struct LearningCurveFigure: Sendable {
             d.text("no completed rounds in this file", at: FigurePoint(Double(width) / 2, Double(height) / 2), anchor: .middle)
             return d
         }
-        let xMin = all.map(\.labels).min()!, xMax = max(all.map(\.labels).max()!, xMin + 1)
+        let xLow = all.map(\.labels).min()!, xHigh = max(all.map(\.labels).max()!, xLow + 1)
+        let xMin = xLow - (xHigh - xLow) * 0.02, xMax = xHigh + (xHigh - xLow) * 0.02
         var yMin = all.map { $0.mean - $0.deviation }.min()!, yMax = all.map { $0.mean + $0.deviation }.max()!
         let span = yMax - yMin
         // A flat curve (one round, or equal values) gets a ±5 % window around its value.

@@ -83,7 +83,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var references = "random"
     @Option(help: "Results file (HDF5). An existing one with the same settings is resumed.")
     var out = "Output/benchmark.h5"
-    @Option(help: "Learning-curve figure (SVG).")
+    @Option(help: "Learning-curve figure: SVG, or PNG when the name ends in .png.")
     var figure = "Output/benchmark.svg"
     @Flag(help: "Start afresh even if the results file exists.")
     var overwrite = false
