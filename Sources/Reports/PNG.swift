@@ -136,7 +136,10 @@ public struct RGBAImage: Sendable, Hashable {
                 colourType = Int(c[9])
                 guard [0, 2, 3, 4, 6].contains(colourType) else { throw .unsupported("colour type \(colourType)") }
                 guard c[12] == 0 else { throw .unsupported("interlaced image") }
-                guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15 else { throw .unsupported("size \(width)×\(height)") }
+                // At most 2²⁶ pixels (256 MiB of RGBA): a corrupt header must not allocate the machine away.
+                guard width > 0, height > 0, width <= 1 << 15, height <= 1 << 15, width * height <= 1 << 26 else {
+                    throw .unsupported("size \(width)×\(height)")
+                }
             case "PLTE": palette = Array(content)
             case "tRNS": transparency = Array(content)
             case "IDAT": compressed += content

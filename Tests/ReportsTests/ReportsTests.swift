@@ -100,6 +100,10 @@ struct PNGTests {
         broken[bytes.count - 20] ^= 0x01
         #expect(throws: PNGError.self) { try RGBAImage(pngData: broken) }
         #expect(throws: PNGError.notPNG) { try RGBAImage(pngData: [1, 2, 3]) }
+        // A header asking for 30,000 × 30,000 pixels is refused before anything is allocated.
+        var huge: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        RGBAImage.appendChunk("IHDR", RGBAImage.bigEndian(30_000) + RGBAImage.bigEndian(30_000) + [8, 6, 0, 0, 0], to: &huge)
+        #expect(throws: PNGError.unsupported("size 30000×30000")) { try RGBAImage(pngData: huge) }
         // The IHDR CRC is the standard CRC-32 (check value of "123456789" is 0xCBF43926).
         #expect(RGBAImage.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
     }
