@@ -23,6 +23,8 @@ public struct ResultsReport {
     public let path: String
     /// The learning curves, when the file has any.
     public let summary: ExperimentSummary?
+    /// A benchmark's results with timings (paired statistics), when the file is a benchmark's.
+    public let benchmark: BenchmarkResult?
     /// The file's configuration attributes.
     public let configuration: [(name: String, value: String)]
     /// Every run's provenance summary.
@@ -38,6 +40,7 @@ public struct ResultsReport {
         self.path = path
         let file = try HDF5File(path: path, mode: .readOnly)
         summary = try ResultsFile.summary(of: file)
+        benchmark = try ResultsFile.benchmarkResult(of: file)
         configuration = try ResultsFile.configuration(of: file)
         provenance = try ResultsFile.provenance(of: file)
         var figures: [Figure] = []
@@ -101,6 +104,11 @@ public struct ResultsReport {
             page.append("<h2>Table 1</h2>")
             page.append(table1(summary))
             page.append("<pre>\(escapeXML(summary.table()))</pre>")
+            if let benchmark {
+                let references = summary.strategies.contains("random") ? ["random"] : Array(summary.strategies.prefix(1))
+                page.append("<h2>Paired comparisons and wall time</h2>")
+                page.append("<pre id=\"benchmark\">\(escapeXML(benchmark.report(references: references)))</pre>")
+            }
         }
         let others = figures.filter { $0.name != "learning-curves" }
         if !others.isEmpty {

@@ -97,6 +97,28 @@ public enum ResultsFile {
                                  curves: curves, trainingSetSizes: sizes)
     }
 
+    /// A benchmark's results (the curves with the seconds spent training and selecting), or
+    /// `nil` when the file has no timing matrices (an experiment, or an interrupted benchmark).
+    public static func benchmarkResult(of file: HDF5File) throws -> BenchmarkResult? {
+        guard let summary = try summary(of: file) else { return nil }
+        var result = BenchmarkResult(metricName: summary.metricName, metricIncreases: summary.metricIncreases,
+                                     strategies: summary.strategies)
+        result.curves = summary.curves
+        result.trainingSetSizes = summary.trainingSetSizes
+        for strategy in summary.strategies {
+            for name in ["training_seconds", "selection_seconds"] {
+                guard file.contains("\(strategy)/\(name)") else { return nil }
+                let matrix = try file.dataset("\(strategy)/\(name)").readWithShape(as: Double.self)
+                guard matrix.shape.count == 2 else { return nil }
+                let rows = (0..<matrix.shape[0]).map { s in
+                    Array(matrix.values[(s * matrix.shape[1])..<((s + 1) * matrix.shape[1])].filter { !$0.isNaN })
+                }
+                if name == "training_seconds" { result.trainingSeconds[strategy] = rows } else { result.selectionSeconds[strategy] = rows }
+            }
+        }
+        return result
+    }
+
     /// The file's attributes (its configuration) as text, in name order.
     public static func configuration(of object: HDF5Object) throws -> [(name: String, value: String)] {
         try object.attributeNames().sorted().map { name in

@@ -61,8 +61,8 @@ func temporaryPath(_ name: String) -> String {
     FileManager.default.temporaryDirectory.appendingPathComponent("reports-tests-\(UUID().uuidString)-\(name)").path
 }
 
-/// Runs random vs SNN, 2 seeds × 4 rounds, into a fresh file; returns its path.
-func tinyExperimentFile() async throws -> String {
+/// Runs random vs SNN, 2 seeds × 4 rounds (or, as a benchmark, 3 seeds), into a fresh file; returns its path.
+func tinyExperimentFile(benchmark: Bool = false) async throws -> String {
     var values: [Float] = [], labels: [Int32] = []
     for i in 0..<150 {
         let x = Float(i % 15) * 0.4 - 3, y = Float(i / 15) * 0.3 - 1.5
@@ -79,7 +79,12 @@ func tinyExperimentFile() async throws -> String {
                                 seeds: [0, 1], strategies: strategies, testSet: test, sampleShape: [2], latentDimension: 2) { ThresholdModel() }
     let path = temporaryPath("experiment.h5")
     let (file, _) = try openResultsFile(at: path, overwrite: true)
-    _ = try await experiment.run(in: file)
+    if benchmark {
+        _ = try await Benchmark(schedule: experiment.schedule, seeds: [0, 1, 2], strategies: strategies, testSet: test,
+                                sampleShape: [2], latentDimension: 2) { ThresholdModel() }.run(in: file)
+    } else {
+        _ = try await experiment.run(in: file)
+    }
     try LatentViewRecord.write(poolCodes: generator.encode(pool.samples), poolClasses: labels.map(Int.init),
                                generator: generator, in: file, imagesPerRun: 3)
     return path
@@ -339,6 +344,21 @@ struct FigureTests {
             let image = try RGBAImage(pngData: Array(try Data(contentsOf: URL(fileURLWithPath: png))))
             #expect(image.width > 100 && image.height > 100)
         }
+    }
+
+    @Test func benchmarkReportHasThePairedComparisons() async throws {
+        let path = try await tinyExperimentFile(benchmark: true)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try HDF5File(path: path, mode: .readOnly)
+        let result = try #require(try ResultsFile.benchmarkResult(of: file))
+        #expect(result.trainingSeconds["snn"]?.count == 3 && result.selectionSeconds["random"]?.allSatisfy { $0.count == 4 } == true)
+        let html = try ResultsReport(path: path).html()
+        #expect(html.contains("<pre id=\"benchmark\">") && html.contains(escapeXML(result.report(references: ["random"]))))
+        #expect(html.contains("Paired difference from random in AULC over 3 seeds"))
+        // An experiment's file has no timing matrices, hence no paired section.
+        let experiment = try await tinyExperimentFile()
+        defer { try? FileManager.default.removeItem(atPath: experiment) }
+        #expect(try ResultsFile.benchmarkResult(of: try HDF5File(path: experiment, mode: .readOnly)) == nil)
     }
 
     @Test func reportOfAFileWithNothingInIt() throws {
