@@ -18,6 +18,8 @@
 //   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib      <- C wrappers (system libraries)
 //   CTensorKernels (the engine's element-wise kernels in C, AVX2 + FMA chosen at start-up)
 //
+// Reports (figures as PNG and SVG, the HTML report; the `report` tool and `swift package report`)
+// depends only on LatentSampling, HDF5Store and CZlib.
 // Datasets depends only on HDF5Store and CZlib (gzip), VasFEM on LatentSampling (for the
 // LabelingTool role), HDF5Store, LAPACKE, gmsh and zlib (PNG masks): neither on the engine.
 //
