@@ -16,6 +16,8 @@
 //   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib      <- C wrappers (system libraries)
 //   CTensorKernels (the engine's element-wise kernels in C, AVX2 + FMA chosen at start-up)
 //
+// Reports (figures as PNG and SVG, the HTML report; the `report` tool and `swift package report`)
+// depends only on LatentSampling, HDF5Store and CZlib.
 // Datasets depends only on HDF5Store and CZlib (gzip), VasFEM on LatentSampling (for the
 // LabelingTool role), HDF5Store, LAPACKE, gmsh and zlib (PNG masks): neither on the engine.
 //
@@ -38,9 +40,15 @@ let package = Package(
         .executable(name: "ivus-si", targets: ["IVUSSI"]),
         .executable(name: "engine-bench", targets: ["engine-bench"]),
         .executable(name: "latent-sampling", targets: ["LatentSamplingTool"]),
+        // MARK: Reports (products)
+        .library(name: "Reports", targets: ["Reports"]),
+        .executable(name: "report", targets: ["ReportTool"]),
+        .plugin(name: "ReportPlugin", targets: ["ReportPlugin"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // DocC: `swift package generate-documentation --target LatentSampling` (Reports section).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
     ],
     targets: [
         // MARK: C wrappers (system libraries; `setup.sh` installs them)
@@ -107,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "LatentSamplingTool",
             dependencies: [
-                "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store",
+                "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store", "Reports",
                 "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/latent-sampling"
@@ -125,11 +133,27 @@ let package = Package(
         ),
         .testTarget(name: "VasFEMTests", dependencies: ["VasFEM", "HDF5Store"]),
 
+        // MARK: Reports: figures (PNG via zlib, SVG), the HTML report, the `report` tool and its
+        // SwiftPM command plugin (`swift package report FILE.h5`).
+        .target(name: "Reports", dependencies: ["LatentSampling", "HDF5Store", "CZlib"]),
+        .executableTarget(
+            name: "ReportTool",
+            dependencies: ["Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/report"
+        ),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "LatentSampling", "HDF5Store", "CZlib"]),
+        .plugin(
+            name: "ReportPlugin",
+            capability: .command(intent: .custom(verb: "report",
+                                                 description: "Build the report tool and write HTML and figures of results files")),
+            path: "Plugins/ReportPlugin"
+        ),
+
         // MARK: Command-line tests: every executable run as a subprocess. Depending on the
         // executable targets makes `swift test` build them first.
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["LatentSamplingTool", "VasFEMCommand", "IVUSSI", "engine-bench", "SystemCheck", "HDF5Store"]
+            dependencies: ["LatentSamplingTool", "VasFEMCommand", "IVUSSI", "engine-bench", "SystemCheck", "ReportTool", "HDF5Store"]
         ),
 
         // MARK: Examples
@@ -144,7 +168,7 @@ let package = Package(
         .executableTarget(
             name: "IVUSSI",
             dependencies: [
-                "LatentSampling", "EngineModels", "VasFEM", "NeuralNetworks", "TensorEngine", "HDF5Store",
+                "LatentSampling", "EngineModels", "VasFEM", "NeuralNetworks", "TensorEngine", "HDF5Store", "Reports",
                 "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Examples/IVUSSI"

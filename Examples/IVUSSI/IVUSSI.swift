@@ -144,7 +144,10 @@ struct IVUSSI: AsyncParsableCommand {
         print("")
         print(try LabelingAccount(file: file, strategies: [baseline.name, si.name], seeds: (0..<seeds).map(UInt64.init),
                                   rounds: rounds).report())
-        print(String(format: "\nWrote %@ in %.1f min.", out, Date().timeIntervalSince(started) / 60))
+        try await writeFigureRecords(pool: pool, vae: vae, generator: generator, test: test,
+                                     strategies: [baseline.name, si.name], in: file)
+        print(String(format: "\nWrote %@ in %.1f min (figures: swift run -c release report %@).", out,
+                     Date().timeIntervalSince(started) / 60, out))
         let checkpoints = file.checkpointStatistics
         print(String(format: "Checkpoints: %d this run, %.1f ms each on average (snapshot %.2f MB).",
                      checkpoints.count, checkpoints.meanSeconds * 1000, Double(checkpoints.bytes) / 1e6))

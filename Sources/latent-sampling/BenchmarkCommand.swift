@@ -6,6 +6,7 @@ import HDF5Store
 import LatentSampling
 import NeuralNetworks
 import OptionChecks
+import Reports
 import TensorEngine
 
 /// `latent-sampling benchmark`: standard active-learning baselines and latent strategies
@@ -82,7 +83,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
     var references = "random"
     @Option(help: "Results file (HDF5). An existing one with the same settings is resumed.")
     var out = "Output/benchmark.h5"
-    @Option(help: "Learning-curve figure (SVG).")
+    @Option(help: "Learning-curve figure: SVG, or PNG when the name ends in .png.")
     var figure = "Output/benchmark.svg"
     @Flag(help: "Start afresh even if the results file exists.")
     var overwrite = false
@@ -174,12 +175,19 @@ struct BenchmarkCommand: AsyncParsableCommand {
         }
         say("Running \(strategyNames.joined(separator: ", ")) × \(seeds) seeds × \(rounds) rounds")
         let result = try await benchmark.run(in: file) { say($0) }
+        // For `report`'s latent-trajectory figure: E(D) with classes, G(p) and G(p′) of a few selections.
+        try LatentViewRecord.write(poolCodes: codes, poolClasses: data.pool.labels.map(Int.init), generator: codec, in: file)
         print("")
         print(result.report(references: references.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }))
         let title = "\(trainHDF5 == nil ? "Fashion-MNIST" : trainHDF5!): \(seeds) seeds from \(firstSeed), |T(1)| = \(initialSize), J = \(incrementSize), E = \(epochs)"
         let folder = URL(fileURLWithPath: figure).deletingLastPathComponent()
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try LearningCurveFigure(result: result, title: title).svg().write(toFile: figure, atomically: true, encoding: .utf8)
+        let curves = LearningCurveFigure(result: result, title: title)
+        if figure.lowercased().hasSuffix(".png") {
+            try Data(curves.png()).write(to: URL(fileURLWithPath: figure), options: .atomic)
+        } else {
+            try curves.svg().write(toFile: figure, atomically: true, encoding: .utf8)
+        }
         print(String(format: "\nWrote %@ and %@ in %.1f min.", out, figure, Date().timeIntervalSince(started) / 60))
     }
 

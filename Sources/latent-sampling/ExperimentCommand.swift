@@ -6,6 +6,7 @@ import HDF5Store
 import LatentSampling
 import NeuralNetworks
 import OptionChecks
+import Reports
 import TensorEngine
 
 /// `latent-sampling experiment`: strategies × seeds × rounds on Fashion-MNIST.
@@ -141,6 +142,9 @@ struct ExperimentCommand: AsyncParsableCommand {
 
         say("Running \(strategyNames.joined(separator: ", ")) × \(seeds) seeds × \(rounds) rounds")
         let summary = try await experiment.run(in: file) { say($0) }
+        // For `report`'s latent-trajectory figure: E(D) with classes, G(p) and G(p′) of a few selections.
+        try LatentViewRecord.write(poolCodes: codec.encode(data.pool.samples), poolClasses: data.pool.labels.map(Int.init),
+                                   generator: codec, in: file)
         print("")
         print(summary.table())
         print(String(format: "\nWrote %@ in %.1f min.", out, Date().timeIntervalSince(started) / 60))

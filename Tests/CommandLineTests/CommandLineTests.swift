@@ -7,7 +7,7 @@ import Testing
 // naming the problem on stderr, and that JSON-line output stays JSON.
 
 /// Every executable and its help's first words.
-let executables = ["latent-sampling", "vasfem", "ivus-si", "engine-bench", "system-check"]
+let executables = ["latent-sampling", "vasfem", "ivus-si", "engine-bench", "system-check", "report"]
 
 @Suite("Command-line tools")
 struct CommandLineTests {

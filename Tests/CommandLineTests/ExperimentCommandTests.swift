@@ -83,6 +83,16 @@ struct ExperimentCommandTests {
         #expect(first.status == 0 && table(in: first.stdout).contains("AULC"), "\(first)")
         let file = try HDF5File(path: scratch.path("ivus.h5"))
         #expect(file.contains("vae") && file.contains("test/stress") && file.contains("si/metric"))
+        // report: every figure of the main job's file; a missing file beside it is named and skipped.
+        let report = try run("report", [scratch.path("missing.h5"), scratch.path("ivus.h5")])
+        expectFailure(report, status: 1, naming: ["missing.h5"])
+        let html = try String(contentsOfFile: scratch.path("ivus.html"), encoding: .utf8)
+        // (A VAE of one epoch makes masks VasFEM rejects, so T stays empty and SI only draws from the
+        // prior: no moved points, no latent-trajectory figure; ReportsTests checks that figure.)
+        for figure in ["learning-curves", "stress-maps-random-prior", "stress-maps-si"] {
+            #expect(html.contains("<figure id=\"\(figure)\"") && FileManager.default.fileExists(atPath: scratch.path("ivus-\(figure).png")),
+                    "\(figure): \(report)")
+        }
         let again = try run("ivus-si", options, timeout: 300)
         #expect(again.status == 0, "\(again)")
         #expect(again.stdout.contains("VAE loaded") && again.stdout.contains("Test set (") , "\(again)")

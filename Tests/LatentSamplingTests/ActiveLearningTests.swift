@@ -411,7 +411,5 @@ struct PairedStatisticsTests {
         #expect(abs(rows[0].t.meanDifference - 0.0125) < 1e-12)  // half the final gain, as a trapezoid
         let report = result.report()
         #expect(report.contains("better") && report.contains("Wall time"))
-        let svg = LearningCurveFigure(result: result, title: "test").svg()
-        #expect(svg.hasPrefix("<svg") && svg.contains("polyline") && svg.contains("polygon"))
     }
 }
