@@ -160,7 +160,7 @@ let package = Package(
 // executable at a small size (depending on them makes `swift test` build them).
 package.products += [
     .executable(name: "custom-labeling-tool", targets: ["CustomLabelingTool"]),
-    // .executable(name: "custom-generator", targets: ["CustomGenerator"]),
+    .executable(name: "custom-generator", targets: ["CustomGenerator"]),
     // .executable(name: "cifar10-alpha-gan", targets: ["CIFAR10AlphaGAN"]),
 ]
 package.targets += [
@@ -172,5 +172,13 @@ package.targets += [
         ],
         path: "Examples/CustomLabelingTool",
         resources: [.copy("wall_labels.py")]
+    ),
+    .executableTarget(
+        name: "CustomGenerator",
+        dependencies: [
+            "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store", "COpenBLAS",
+            "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/CustomGenerator"
     ),
 ]
