@@ -161,7 +161,7 @@ let package = Package(
 package.products += [
     .executable(name: "custom-labeling-tool", targets: ["CustomLabelingTool"]),
     .executable(name: "custom-generator", targets: ["CustomGenerator"]),
-    // .executable(name: "cifar10-alpha-gan", targets: ["CIFAR10AlphaGAN"]),
+    .executable(name: "cifar10-alpha-gan", targets: ["CIFAR10AlphaGAN"]),
 ]
 package.targets += [
     .executableTarget(
@@ -180,5 +180,17 @@ package.targets += [
             "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ],
         path: "Examples/CustomGenerator"
+    ),
+    .executableTarget(
+        name: "CIFAR10AlphaGAN",
+        dependencies: [
+            "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store",
+            "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/CIFAR10AlphaGAN"
+    ),
+    .testTarget(
+        name: "ExamplesTests",
+        dependencies: ["CustomLabelingTool", "CustomGenerator", "CIFAR10AlphaGAN", "LatentSampling", "TensorEngine", "HDF5Store"]
     ),
 ]

@@ -155,6 +155,9 @@ struct ExternalProgramLabeler: LabelingTool {
                               secondsAfterLastAnswer: max(0, result.seconds - previous), timeout: timeout)
         log(String(format: "  program run (pid %d) on %d samples: %d answered, %@, %.2f s",
                    result.processID, ids.count, outcomes.count { $0 != nil }, attempt.endingDescription, result.seconds))
+        if result.ending != .exited(0), let last = result.errorTail.split(separator: "\n").last {
+            log("    its last line on standard error: \(last)")
+        }
         return attempt
     }
 
