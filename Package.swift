@@ -8,13 +8,11 @@
 //   Examples (SystemCheck, IVUSSI)        command-line tools (latent-sampling, vasfem, engine-bench)
 //                 |                                   |
 //   EngineModels (engine networks in the core's roles)   VasFEM (finite-element labeling tool)
-//                 |                                   |
-//   LatentSampling (sampling core: roles, samplers, trainer, experiments)
-//                 |                                   |
-//   NeuralNetworks, Datasets                           |
-//                 |                                   |
-//   TensorEngine                                  HDF5Store
-//                 |                                   |
+//         |                   \                       |
+//   NeuralNetworks, Datasets    LatentSampling (sampling core: roles, samplers, trainer, experiments)
+//         |                   /                \
+//   TensorEngine -> Randomness (seeded generator)    HDF5Store
+//         |                                            |
 //   COpenBLAS (CBLAS + LAPACKE)   CHDF5   CGmsh   CZlib      <- C wrappers (system libraries)
 //   CTensorKernels (the engine's element-wise kernels in C, AVX2 + FMA chosen at start-up)
 //
@@ -32,6 +30,7 @@ let package = Package(
         .library(name: "HDF5Store", targets: ["HDF5Store"]),
         .library(name: "Datasets", targets: ["Datasets"]),
         .library(name: "TensorEngine", targets: ["TensorEngine"]),
+        .library(name: "Randomness", targets: ["Randomness"]),
         .library(name: "NeuralNetworks", targets: ["NeuralNetworks"]),
         .library(name: "VasFEM", targets: ["VasFEM"]),
         .executable(name: "vasfem", targets: ["VasFEMCommand"]),
@@ -77,7 +76,7 @@ let package = Package(
         // CTensorKernels: element-wise kernels in C with AVX2 + FMA versions chosen at start-up
         // (source-level `target` attributes, no compiler flags).
         .target(name: "CTensorKernels"),
-        .target(name: "TensorEngine", dependencies: ["COpenBLAS", "CTensorKernels"]),
+        .target(name: "TensorEngine", dependencies: ["Randomness", "COpenBLAS", "CTensorKernels"]),
         .target(name: "NeuralNetworks", dependencies: ["TensorEngine"]),
         .testTarget(name: "TensorEngineTests", dependencies: ["TensorEngine"]),
         .testTarget(
@@ -87,8 +86,13 @@ let package = Package(
         ),
 
         // MARK: Sampling core
-        .target(name: "LatentSampling", dependencies: ["TensorEngine", "HDF5Store"]),
-        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling", "TensorEngine", "HDF5Store"]),
+        // Randomness: the seeded generator (xoshiro256**), dependency-free, shared by the core and
+        // the engine (which re-exports it). The core depends on nothing else but HDF5Store: a user's
+        // package needs neither the engine nor OpenBLAS (Tests/LatentSamplingTests/CoreDependencyTests
+        // fails if this line regains an engine dependency; Examples/UserPackage builds against it).
+        .target(name: "Randomness"),
+        .target(name: "LatentSampling", dependencies: ["Randomness", "HDF5Store"]),
+        .testTarget(name: "LatentSamplingTests", dependencies: ["LatentSampling", "Randomness", "HDF5Store"]),
 
         // MARK: Engine-built models in the core's roles (VAE as E and G, networks as F)
         .target(name: "EngineModels", dependencies: ["LatentSampling", "NeuralNetworks", "TensorEngine", "HDF5Store"]),

@@ -157,7 +157,7 @@ struct IVUSSI: AsyncParsableCommand {
             let (stress, shape) = try file.dataset("test/stress").readWithShape(as: Float.self)
             let size = shape.dropFirst().reduce(1, *)
             say("Test set (\(shape[0]) masks) loaded from \(out)")
-            return TestSet(samples: SampleBatch(sampleShape: Self.sampleShape, values: masks),
+            return try TestSet(samples: SampleBatch(sampleShape: Self.sampleShape, values: masks),
                            labels: (0..<shape[0]).map { Array(stress[$0 * size ..< ($0 + 1) * size]) })
         }
         say("Labeling \(testSize) test masks with VasFEM (\(jobs) at a time)")
@@ -182,7 +182,7 @@ struct IVUSSI: AsyncParsableCommand {
                                             compressionLevel: 4)
         try stress.setAttribute("units", "\(Self.stressUnit) kPa")
         try file.checkpoint()  // keep the finite-element labels if the run is killed later
-        return TestSet(samples: kept, labels: labels)
+        return try TestSet(samples: kept, labels: labels)
     }
 
     /// Synthetic wall masks: half lumpy plaques, half eccentric annuli, as 0/1 images.

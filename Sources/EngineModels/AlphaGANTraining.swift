@@ -42,7 +42,7 @@ public final class AlphaGANTraining {
         public var codeDiscriminator: Float
     }
 
-    /// A trainer for four networks (see ``AlphaGAN`` for the paper's).
+    /// A trainer for four networks (see `AlphaGAN` for the paper's).
     public init(encoder: any Layer, generator: any Layer, codeDiscriminator: any Layer, imageDiscriminator: any Layer,
                 latentDimension: Int, reconstructionWeight: Float = 10, learningRate: Float = 2e-4) {
         self.encoder = encoder

@@ -7,7 +7,7 @@ import TensorEngine
 ///
 /// The encoder maps `[N] + sampleShape` to `[N, d]`; the generator maps `[N, d]` to
 /// `[N] + sampleShape`. Both run in evaluation mode.
-public final class NetworkCodec: Encoder, Generator {
+public final class NetworkCodec: LatentEncoder, Generator {
     /// E: samples → codes.
     public let encoder: any Layer
     /// G: codes → samples.

@@ -29,10 +29,10 @@ extension SupervisedNetwork: ClassProbabilityModel where Objective == Classifica
 }
 
 extension SupervisedNetwork: EmbeddingModel where Objective == Classification {
-    /// h(x), the output of every layer but the last of a ``Sequential`` network
+    /// h(x), the output of every layer but the last of a `Sequential` network
     /// (flattened per sample), and softmax(F(x)), in evaluation mode.
     ///
-    /// - Throws: ``SamplingError/invalidParameter(_:)`` when the network is not a
+    /// - Throws: `SamplingError.invalidParameter(_:)` when the network is not a
     ///   `Sequential` of at least two layers.
     public func embeddingsAndProbabilities(_ samples: SampleBatch) throws -> (embeddings: FeatureRows, probabilities: FeatureRows) {
         let (head, last) = try splitLastLayer()
@@ -57,10 +57,10 @@ extension SupervisedNetwork: EmbeddingModel where Objective == Classification {
 
 extension SupervisedNetwork: MonteCarloDropoutModel where Objective == Classification {
     /// Monte-Carlo dropout on the last layer's input: h(x) once in evaluation mode, then
-    /// `passes` times softmax(last(dropout(h))) with a fresh ``Dropout`` mask of rate
+    /// `passes` times softmax(last(dropout(h))) with a fresh `Dropout` mask of rate
     /// ``monteCarloDropoutRate``. (The networks here are trained without dropout, so
     /// this is the cheap last-layer variant of MC dropout that baal and DeepAL+ also
-    /// offer; a network with its own ``Dropout`` layers would be sampled the same way.)
+    /// offer; a network with its own `Dropout` layers would be sampled the same way.)
     public func dropoutProbabilities(_ samples: SampleBatch, passes: Int, seed: UInt64) throws -> [FeatureRows] {
         let (head, last) = try splitLastLayer()
         let dropout = Dropout(rate: monteCarloDropoutRate, seed: seed)

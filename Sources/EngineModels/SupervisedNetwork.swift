@@ -9,7 +9,7 @@ import TensorEngine
 /// Each call to ``train(on:labels:epochs:seed:)`` starts a fresh Adam optimizer, so
 /// training depends only on the parameters, the data, the epochs and the seed; a run
 /// resumed from saved parameters therefore continues exactly.
-public final class SupervisedNetwork<Objective: SupervisedObjective>: TargetModel {
+public final class SupervisedNetwork<Objective: SupervisedObjective>: ResumableTargetModel {
     /// One sample's label.
     public typealias Label = Objective.Label
 

@@ -6,7 +6,7 @@ import TensorEngine
 
 /// A trained variational autoencoder as the core's encoder E (the posterior mean) and
 /// generator G (the decoder's image, σ(decoder(z))).
-public final class VAECodec: Encoder, Generator {
+public final class VAECodec: LatentEncoder, Generator {
     /// The autoencoder.
     public let autoencoder: VariationalAutoencoder
     /// The shape of one sample, e.g. `[1, 28, 28]`; its size is the VAE's input count.
@@ -71,7 +71,7 @@ public struct VAETraining: Sendable {
 
     /// Restores `autoencoder` from `group` of `file` when the file holds it (a resumed
     /// experiment); otherwise trains it on `samples`, saves it there and checkpoints the
-    /// file (``HDF5Object/checkpoint()``), so a crash-safe results file keeps it.
+    /// file (`HDF5Object.checkpoint()`), so a crash-safe results file keeps it.
     ///
     /// - Returns: `true` when the autoencoder was loaded rather than trained.
     @discardableResult

@@ -9,7 +9,7 @@ import HDF5Store
 ///
 /// Runs are resumable exactly as an experiment's: completed runs are read back, an
 /// interrupted one continues after its last completed round.
-public struct Benchmark<Model: TargetModel> where Model.Label: StorableLabel {
+public struct Benchmark<Model: TargetModel> {
     /// The schedule every run follows.
     public var schedule: TrainingSchedule
     /// The seeds; each gives one run per strategy.

@@ -1,4 +1,4 @@
-/// A conformance to one of the core's roles (``Encoder``, ``Generator``, ``TargetModel``,
+/// A conformance to one of the core's roles (``LatentEncoder``, ``Generator``, ``TargetModel``,
 /// ``LabelingTool``, ``SamplingStrategy``) returned something that breaks the role's
 /// contract: the wrong number of results, or results of the wrong shape.
 ///
@@ -31,12 +31,12 @@ public struct ConformanceError: Error, Sendable, Hashable, CustomStringConvertib
 
 // The checked calls the core makes into conformances.
 
-extension Encoder {
+extension LatentEncoder {
     /// `encode(_:)`, checked to return one point of dimension ``latentDimension`` per sample.
     func checkedEncode(_ samples: SampleBatch) throws -> LatentPoints {
         let codes = try encode(samples)
         guard codes.count == samples.count, codes.dimension == latentDimension else {
-            throw ConformanceError(self, role: "Encoder", requirement: "encode(_:)", problem:
+            throw ConformanceError(self, role: "LatentEncoder", requirement: "encode(_:)", problem:
                 "returned \(codes.count) points of dimension \(codes.dimension) for \(samples.count) samples "
                 + "(expected \(samples.count) of dimension \(latentDimension), its latentDimension)")
         }

@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// Core-set sampling (Sener & Savarese, 2018), the k-center greedy variant: each
 /// round, repeatedly take the candidate farthest (Euclidean, in the target model's
@@ -8,7 +8,7 @@ import TensorEngine
 /// cover radius) is at most twice the best possible.
 ///
 /// Cost per round: one forward pass over the candidates and the training set, the
-/// nearest-labeled distance of every candidate (BLAS products in blocks, never an N×N
+/// nearest-labeled distance of every candidate (in blocks of rows, never an N×N
 /// matrix), then J passes of O(candidates × D).
 public struct CoreSetSampling<Model: EmbeddingModel>: SamplingStrategy {
     /// The pool D with its labels.
@@ -27,14 +27,14 @@ public struct CoreSetSampling<Model: EmbeddingModel>: SamplingStrategy {
     }
 
     /// T(1): uniform.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
     /// `size` candidates by k-center greedy around the training set.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
         let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
@@ -78,7 +78,7 @@ public struct BADGESampling<Model: EmbeddingModel>: SamplingStrategy {
     /// ∝ D², the squared distance to the nearest row chosen (uniformly among the rest
     /// when every D² is zero).
     public static func kMeansPlusPlus(logitGradients a: FeatureRows, embeddings h: FeatureRows, count: Int,
-                                      using randomness: inout SeededGenerator) -> [Int] {
+                                      using randomness: inout some RandomNumberGenerator) -> [Int] {
         precondition(a.count == h.count, "\(a.count) logit gradients for \(h.count) embeddings")
         let n = a.count
         guard n > 0, count > 0 else { return [] }
@@ -121,14 +121,14 @@ public struct BADGESampling<Model: EmbeddingModel>: SamplingStrategy {
     }
 
     /// T(1): uniform.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
     /// `size` candidates by k-means++ over gradient embeddings.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
         let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,

@@ -14,7 +14,7 @@ import HDF5Store
 ///
 /// An interrupted experiment resumes when run again with the same file: completed
 /// runs are read back, an interrupted one continues after its last completed round.
-public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
+public struct Experiment<Model: TargetModel> {
     /// The schedule every run follows.
     public var schedule: TrainingSchedule
     /// The seeds; each seed gives one run per strategy.
@@ -45,7 +45,9 @@ public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
 
     /// Runs (or resumes) every run, writing into `file`, and returns the summary.
     ///
-    /// - Parameter progress: receives one line per round and per finished run.
+    /// - Parameters:
+    ///   - file: the results file; runs it already holds are read back or resumed.
+    ///   - progress: receives one line per round and per finished run.
     public func run(in file: HDF5File, progress: (String) -> Void = { _ in }) async throws -> ExperimentSummary {
         try recordConfiguration(in: file)
         let trainer = ProgressiveTrainer(schedule: schedule)
@@ -96,8 +98,8 @@ public struct Experiment<Model: TargetModel> where Model.Label: StorableLabel {
 /// Opens a results file for an experiment: an existing file is opened for resuming
 /// unless `overwrite` is set; otherwise the file (and its folder) is created.
 ///
-/// The file is crash-safe (``HDF5File/init(checkpointedAt:mode:)``): the experiment
-/// writes to a private working copy, and every ``HDF5Object/checkpoint()`` (after the
+/// The file is crash-safe (`HDF5File.init(checkpointedAt:mode:)`): the experiment
+/// writes to a private working copy, and every `HDF5Object.checkpoint()` (after the
 /// VAE is trained, after every round, at the end) atomically replaces the file at
 /// `path` with a consistent snapshot. A process killed at any instant leaves the last
 /// checkpoint, from which a rerun resumes. A new file is published (empty) at once.

@@ -1,4 +1,4 @@
-import TensorEngine
+import Dispatch
 
 /// A dense N×D matrix of Float32 rows, stored row-major: one feature vector per sample
 /// (class probabilities, a network's penultimate embedding, latent codes).
@@ -76,8 +76,8 @@ public struct FeatureRows: Sendable, Hashable {
     }
 
     /// For every row, the squared Euclidean distance to the nearest row of `centers`
-    /// (+∞ when `centers` is empty), computed block by block with BLAS products
-    /// (‖a‖² + ‖b‖² − 2 a·b, clamped at zero): memory O(block × |centers|), never N×N.
+    /// (+∞ when `centers` is empty), computed directly as Σₖ (aₖ − bₖ)² in blocks of
+    /// `blockSize` rows spread over the cores: memory O(N + |centers|), never N×N.
     public func minimumSquaredDistances(to centers: FeatureRows, blockSize: Int = 1024) -> [Float] {
         nearestCenters(centers, blockSize: blockSize).distances
     }
@@ -85,37 +85,68 @@ public struct FeatureRows: Sendable, Hashable {
     /// For every row, the nearest row of `centers` (ties: the smaller one; −1 when
     /// `centers` is empty) and the squared distance to it, computed as
     /// ``minimumSquaredDistances(to:blockSize:)`` does.
+    ///
+    /// Plain Swift (8-wide SIMD sums, blocks of rows on all cores), so the core needs no BLAS.
     public func nearestCenters(_ centers: FeatureRows, blockSize: Int = 1024) -> (indices: [Int], distances: [Float]) {
         precondition(centers.columns == columns, "rows of \(columns) and centers of \(centers.columns) columns")
-        var result = [Float](repeating: .infinity, count: count)
-        var nearest = [Int](repeating: -1, count: count)
-        let m = centers.count
-        guard m > 0, count > 0 else { return (nearest, result) }
-        let rowNorms = squaredNorms, centerNorms = centers.squaredNorms
-        var products = [Float](repeating: 0, count: Swift.min(blockSize, count) * m)
-        for start in stride(from: 0, to: count, by: blockSize) {
-            let n = Swift.min(blockSize, count - start)
-            values.withUnsafeBufferPointer { a in
-                centers.values.withUnsafeBufferPointer { b in
-                    products.withUnsafeMutableBufferPointer { c in
-                        sgemm(transposeA: false, transposeB: true, m: n, n: m, k: columns,
-                              a: a.baseAddress! + start * columns, lda: columns,
-                              b: b.baseAddress!, ldb: columns, c: c.baseAddress!, ldc: m)
+        precondition(blockSize > 0, "block size \(blockSize) is not positive")
+        let n = count, m = centers.count, d = columns
+        guard m > 0, n > 0 else {
+            return ([Int](repeating: -1, count: n), [Float](repeating: .infinity, count: n))
+        }
+        var distances = [Float](repeating: .infinity, count: n)
+        var nearest = [Int](repeating: -1, count: n)
+        let blocks = (n + blockSize - 1) / blockSize
+        values.withUnsafeBufferPointer { rows in
+            centers.values.withUnsafeBufferPointer { centerValues in
+                distances.withUnsafeMutableBufferPointer { distanceOutput in
+                    nearest.withUnsafeMutableBufferPointer { indexOutput in
+                        nonisolated(unsafe) let a = rows.baseAddress!
+                        nonisolated(unsafe) let b = centerValues.baseAddress!
+                        nonisolated(unsafe) let distanceTarget = distanceOutput.baseAddress!
+                        nonisolated(unsafe) let indexTarget = indexOutput.baseAddress!
+                        let searchBlock: @Sendable (Int) -> Void = { block in
+                            for i in block * blockSize ..< Swift.min((block + 1) * blockSize, n) {
+                                let row = a + i * d
+                                var best = Float.infinity, bestIndex = 0
+                                for j in 0..<m {
+                                    let s = Self.squaredDistance(row, b + j * d, count: d)
+                                    if s < best { best = s; bestIndex = j }
+                                }
+                                distanceTarget[i] = best
+                                indexTarget[i] = bestIndex
+                            }
+                        }
+                        if blocks > 1 && n * m * d >= 1 << 20 {
+                            DispatchQueue.concurrentPerform(iterations: blocks, execute: searchBlock)
+                        } else {
+                            for block in 0..<blocks { searchBlock(block) }
+                        }
                     }
                 }
             }
-            for i in 0..<n {
-                var best = Float.infinity, bestIndex = 0
-                let base = i * m
-                for j in 0..<m {
-                    let d = rowNorms[start + i] + centerNorms[j] - 2 * products[base + j]
-                    if d < best { best = d; bestIndex = j }
-                }
-                result[start + i] = Swift.max(0, best)
-                nearest[start + i] = bestIndex
-            }
         }
-        return (nearest, result)
+        return (nearest, distances)
+    }
+
+    /// Σₖ (xₖ − yₖ)² over `count` values, eight at a time.
+    @inline(__always)
+    static func squaredDistance(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        var k = 0
+        var sum = SIMD8<Float>()
+        while k + 8 <= count {
+            let difference = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self)
+                - UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Float>.self)
+            sum.addProduct(difference, difference)
+            k += 8
+        }
+        var total = sum.sum()
+        while k < count {
+            let t = x[k] - y[k]
+            total += t * t
+            k += 1
+        }
+        return total
     }
 }
 

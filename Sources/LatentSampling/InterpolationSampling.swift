@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// SI, sampling by interpolation (the paper's Algorithm 2).
 ///
@@ -48,12 +48,12 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
     }
 
     /// T(1): `size` codes z ~ N(0, I), synthesized and labeled.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) async throws -> Increment<Model.Label> {
         try await priorDraw(size: size, round: 1, using: &randomness)
     }
 
     /// `size` fresh codes z ~ N(0, I) for round `round`, synthesized and labeled.
-    func priorDraw(size: Int, round: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+    func priorDraw(size: Int, round: Int, using randomness: inout some RandomNumberGenerator) async throws -> Increment<Model.Label> {
         let d = generator.latentDimension
         let codes = LatentPoints(dimension: d, values: (0..<size * d).map { _ in randomness.nextNormal() })
         return try await synthesizeAndLabel(codes, startingFrom: nil, round: round)
@@ -65,7 +65,7 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
     /// code to move from, and the round draws fresh codes from the prior instead.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) async throws -> Increment<Model.Label> {
         guard trainingSet.count > 0 else { return try await priorDraw(size: size, round: round, using: &randomness) }
         let positions = RandomChoice.subset(count: size, of: trainingSet.count, using: &randomness)
@@ -120,14 +120,14 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
     }
 
     /// T(1): as SI's.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) async throws -> Increment<Model.Label> {
         try await relabeled(synthesis.priorDraw(size: size, round: 1, using: &randomness))
     }
 
     /// `size` fresh prior draws.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) async throws -> Increment<Model.Label> {
         try await relabeled(synthesis.priorDraw(size: size, round: round, using: &randomness))
     }
@@ -138,7 +138,7 @@ where Tool.Sample == [Float], Tool.Label == Model.Label {
         for i in records.indices { records[i].strategy = name }
         var failures = increment.failures
         for i in failures.indices { failures[i].provenance.strategy = name }
-        return Increment(added: LabeledSet(samples: increment.added.samples, labels: increment.added.labels,
+        return Increment(added: LabeledSet(checkedSamples: increment.added.samples, labels: increment.added.labels,
                                            provenance: records), failures: failures)
     }
 }

@@ -50,9 +50,19 @@ public struct LabeledSet<Label: Sendable>: Sendable {
     }
 
     /// A set from matching samples, labels and provenance records.
-    public init(samples: SampleBatch, labels: [Label], provenance: [Provenance]) {
-        precondition(samples.count == labels.count && labels.count == provenance.count,
-                     "\(samples.count) samples, \(labels.count) labels and \(provenance.count) provenance records")
+    ///
+    /// - Throws: ``CountMismatchError`` when the three counts differ.
+    public init(samples: SampleBatch, labels: [Label], provenance: [Provenance]) throws(CountMismatchError) {
+        guard samples.count == labels.count && labels.count == provenance.count else {
+            throw CountMismatchError(of: "labeled set", samples: samples.count, labels: labels.count,
+                                     provenanceRecords: provenance.count)
+        }
+        self.init(checkedSamples: samples, labels: labels, provenance: provenance)
+    }
+
+    /// A set from samples, labels and provenance records the caller has already matched.
+    init(checkedSamples samples: SampleBatch, labels: [Label], provenance: [Provenance]) {
+        assert(samples.count == labels.count && labels.count == provenance.count)
         self.samples = samples
         self.labels = labels
         self.provenance = provenance
@@ -116,16 +126,48 @@ public struct LabeledPool<Label: Sendable>: Sendable {
     public var count: Int { labels.count }
 
     /// Creates a pool from matching samples and labels.
-    public init(samples: SampleBatch, labels: [Label]) {
-        precondition(samples.count == labels.count, "\(samples.count) pool samples but \(labels.count) labels")
+    ///
+    /// - Throws: ``CountMismatchError`` when there are not as many labels as samples.
+    public init(samples: SampleBatch, labels: [Label]) throws(CountMismatchError) {
+        guard samples.count == labels.count else {
+            throw CountMismatchError(of: "pool", samples: samples.count, labels: labels.count)
+        }
         self.samples = samples
         self.labels = labels
     }
 
     /// The pool samples at `indices` as a labeled set, each recorded with `provenance(index)`.
     func labeledSet(at indices: [Int], provenance: (Int, Int) -> Provenance) -> LabeledSet<Label> {
-        LabeledSet(samples: samples.selecting(indices),
+        LabeledSet(checkedSamples: samples.selecting(indices),
                    labels: indices.map { labels[$0] },
                    provenance: indices.enumerated().map { provenance($0.offset, $0.element) })
+    }
+}
+
+/// Samples and labels (and provenance records) handed to the core whose counts differ:
+/// every sample needs exactly one label.
+public struct CountMismatchError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What was being built: "test set", "pool", "labeled set".
+    public var container: String
+    /// The number of samples.
+    public var samples: Int
+    /// The number of labels.
+    public var labels: Int
+    /// The number of provenance records, where there are any.
+    public var provenanceRecords: Int?
+
+    /// An error for a `container` of `samples` samples, `labels` labels and, for a
+    /// labeled set, `provenanceRecords` provenance records.
+    public init(of container: String, samples: Int, labels: Int, provenanceRecords: Int? = nil) {
+        self.container = container
+        self.samples = samples
+        self.labels = labels
+        self.provenanceRecords = provenanceRecords
+    }
+
+    /// A one-line message naming the container and the counts.
+    public var description: String {
+        let records = provenanceRecords.map { " and \($0) provenance records" } ?? ""
+        return "a \(container) needs one label per sample: got \(samples) samples, \(labels) labels\(records)"
     }
 }

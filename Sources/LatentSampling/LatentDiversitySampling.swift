@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// Margin sampling made diverse in the generative model's latent space
 /// ("margin-latent"): each round, the `shortlistFactor`·J candidates of smallest
@@ -38,14 +38,14 @@ public struct MarginLatentDiverseSampling<Model: ClassProbabilityModel>: Samplin
     }
 
     /// T(1): uniform.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
     /// J latent-diverse samples of the margin shortlist.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
         let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
@@ -86,14 +86,14 @@ public struct DiverseNearestNeighborSampling<Model: TargetModel, SampleGenerator
     }
 
     /// T(1): uniform.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: snn.pool, size: size, strategy: name, using: &randomness)
     }
 
     /// J latent-diverse nearest neighbours of `oversampling`·J moved points.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let wide = min(size * oversampling, snn.pool.count - trainingSet.poolIndices.count)
         let moved = try snn.increment(size: wide, round: round, trainingSet: trainingSet, model: model, using: &randomness)
@@ -140,7 +140,7 @@ where Second.Model == First.Model {
     }
 
     /// T(1): the first strategy's (uniform for every pool-based strategy here).
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) async throws -> Increment<Model.Label> {
         var initial = try await first.initialSet(size: size, using: &randomness)
         initial.added = initial.added.renamed(name)
         return initial
@@ -149,7 +149,7 @@ where Second.Model == First.Model {
     /// The first strategy's share, then the second's rest.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) async throws -> Increment<Model.Label> {
         let firstSize = Int((share * Double(size)).rounded())
         var result = Increment(added: LabeledSet<Model.Label>(sampleShape: trainingSet.samples.sampleShape))
@@ -175,7 +175,7 @@ where Second.Model == First.Model {
 extension LabeledSet {
     /// The same samples with every provenance record's strategy set to `strategy`.
     func renamed(_ strategy: String) -> LabeledSet {
-        LabeledSet(samples: samples, labels: labels, provenance: provenance.map { record in
+        LabeledSet(checkedSamples: samples, labels: labels, provenance: provenance.map { record in
             var record = record
             record.strategy = strategy
             return record
@@ -212,7 +212,7 @@ where Second.Model == First.Model {
     }
 
     /// T(1): the first strategy's (uniform for every pool-based strategy here).
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) async throws -> Increment<Model.Label> {
         var initial = try await first.initialSet(size: size, using: &randomness)
         initial.added = initial.added.renamed(name)
         return initial
@@ -221,7 +221,7 @@ where Second.Model == First.Model {
     /// The first strategy's increment below the switch size, the second's from it on.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) async throws -> Increment<Model.Label> {
         var result = trainingSet.count < switchSize
             ? try await first.increment(size: size, round: round, trainingSet: trainingSet, model: model, using: &randomness)

@@ -25,6 +25,8 @@ public struct LatentMove: Sendable, Hashable {
     ///   - points: the starting latent points p.
     ///   - labels: the label of each point's sample, used in the loss L.
     ///   - alpha: the step size α; 0 leaves the points where they are.
+    ///   - generator: G, through which the loss gradient is pulled back to the points.
+    ///   - model: F, whose loss L and input gradient ∂L/∂x are taken at G(p).
     /// - Throws: ``SamplingError/invalidParameter(_:)`` when labels and points differ in
     ///   number; ``ConformanceError`` when the generator or the model returns the wrong
     ///   number or shape of results; and whatever they throw themselves.

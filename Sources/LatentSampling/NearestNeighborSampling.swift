@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// SNN, sampling by nearest neighbour (the paper's Algorithm 1).
 ///
@@ -17,7 +17,7 @@ import TensorEngine
 /// new samples while the pool lasts.
 ///
 /// When J exceeds |T(t)|, S uses every training sample once per pass, then a random
-/// subset (``RandomChoice/subset(count:of:using:)``).
+/// subset of it.
 public struct NearestNeighborSampling<Model: TargetModel, SampleGenerator: Generator>: SamplingStrategy {
     /// The pool D with its labels.
     public let pool: LabeledPool<Model.Label>
@@ -54,11 +54,11 @@ public struct NearestNeighborSampling<Model: TargetModel, SampleGenerator: Gener
     ///
     /// - Throws: ``ConformanceError`` when the encoder returns the wrong number or
     ///   dimension of codes; ``SamplingError/invalidParameter(_:)`` for a bad α or batch size.
-    public init(pool: LabeledPool<Model.Label>, encoder: some Encoder, generator: SampleGenerator,
+    public init(pool: LabeledPool<Model.Label>, encoder: some LatentEncoder, generator: SampleGenerator,
                 alpha: Float, batchSize: Int = 1024) throws {
         guard batchSize > 0 else { throw SamplingError.invalidParameter("embedding batch size \(batchSize) must be positive") }
         guard encoder.latentDimension > 0 else {
-            throw ConformanceError(encoder, role: "Encoder", requirement: "latentDimension",
+            throw ConformanceError(encoder, role: "LatentEncoder", requirement: "latentDimension",
                                    problem: "is \(encoder.latentDimension); it must be positive")
         }
         var codes = LatentPoints(dimension: encoder.latentDimension, values: [])
@@ -70,14 +70,14 @@ public struct NearestNeighborSampling<Model: TargetModel, SampleGenerator: Gener
     }
 
     /// T(1): uniform, exactly as ``RandomSampling`` draws it with the same seed.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
     /// The J nearest unselected pool samples to the moved points p'.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         guard trainingSet.count > 0 else { throw SamplingError.emptyTrainingSet }
         let selected = trainingSet.poolIndices

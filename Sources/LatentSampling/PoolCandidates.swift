@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// The unselected pool samples a strategy scores in one round.
 ///
@@ -10,7 +10,7 @@ enum PoolCandidates {
     /// Unselected pool indices: all of them in increasing order when `limit` is `nil` or
     /// not smaller than their number, else `limit` of them uniformly at random (sorted).
     static func draw(poolCount: Int, excluding selected: Set<Int>, limit: Int?,
-                     using randomness: inout SeededGenerator) -> [Int] {
+                     using randomness: inout some RandomNumberGenerator) -> [Int] {
         let unselected = (0..<poolCount).filter { !selected.contains($0) }
         guard let limit, limit < unselected.count else { return unselected }
         return RandomChoice.partialShuffle(unselected, first: limit, using: &randomness).sorted()
@@ -20,7 +20,7 @@ enum PoolCandidates {
     /// of `poolCount` with `selected` taken (``checkAvailable(size:poolCount:selected:)``),
     /// then draws them (``draw(poolCount:excluding:limit:using:)``).
     static func candidates(size: Int, poolCount: Int, excluding selected: Set<Int>, limit: Int?,
-                           using randomness: inout SeededGenerator) throws -> [Int] {
+                           using randomness: inout some RandomNumberGenerator) throws -> [Int] {
         try checkAvailable(size: size, poolCount: poolCount, selected: selected)
         return draw(poolCount: poolCount, excluding: selected, limit: limit, using: &randomness)
     }

@@ -1,6 +1,6 @@
 import Foundation
 import HDF5Store
-import TensorEngine
+import Randomness
 
 /// When and how the progressive trainer trains and grows the training set.
 public struct TrainingSchedule: Sendable, Hashable {
@@ -67,8 +67,12 @@ public struct TestSet<Label: Sendable>: Sendable {
     public var labels: [Label]
 
     /// Creates a test set.
-    public init(samples: SampleBatch, labels: [Label]) {
-        precondition(samples.count == labels.count, "\(samples.count) test samples but \(labels.count) labels")
+    ///
+    /// - Throws: ``CountMismatchError`` when there are not as many labels as samples.
+    public init(samples: SampleBatch, labels: [Label]) throws(CountMismatchError) {
+        guard samples.count == labels.count else {
+            throw CountMismatchError(of: "test set", samples: samples.count, labels: labels.count)
+        }
         self.samples = samples
         self.labels = labels
     }
@@ -91,6 +95,11 @@ public struct RunResult<Label: Sendable>: Sendable {
 /// Every random choice is drawn from a generator seeded by (seed, round, purpose),
 /// so a run is reproducible from its seed, and a run resumed from its results file
 /// ends exactly as an uninterrupted one (given a deterministic target model).
+///
+/// Resuming a warm-started run needs the model of the last completed round: a
+/// ``ResumableTargetModel`` loads the parameters saved with that round; any other
+/// ``TargetModel`` is reset from the seed and trained again on T(1), …, T(t) with the
+/// rounds' own seeds, which rebuilds the same model at the cost of that training time.
 public struct ProgressiveTrainer: Sendable {
     /// The schedule.
     public var schedule: TrainingSchedule
@@ -113,7 +122,7 @@ public struct ProgressiveTrainer: Sendable {
     public func run<Strategy: SamplingStrategy>(
         _ strategy: Strategy, model: Strategy.Model, testSet: TestSet<Strategy.Model.Label>,
         seed: UInt64, log: RunLog? = nil, progress: (RoundRecord) -> Void = { _ in }
-    ) async throws -> RunResult<Strategy.Model.Label> where Strategy.Model.Label: StorableLabel {
+    ) async throws -> RunResult<Strategy.Model.Label> {
         try schedule.validate()
         var rounds: [RoundRecord] = []
         var failures: [FailedSample] = []
@@ -128,7 +137,13 @@ public struct ProgressiveTrainer: Sendable {
                 return RunResult(rounds: rounds, trainingSet: trainingSet, failures: failures)
             }
             model.resetParameters(seed: Self.seed(seed, round: 0, .model))
-            if schedule.warmStart, !rounds.isEmpty { try log.loadModel(into: model, round: rounds.count) }
+            if schedule.warmStart, !rounds.isEmpty {
+                if let resumable = model as? any ResumableTargetModel {
+                    try log.loadModel(into: resumable, round: rounds.count)
+                } else {
+                    try replayTraining(of: model, on: trainingSet, rounds: rounds, seed: seed)
+                }
+            }
             firstRound = rounds.count + 1
         } else {
             var randomness = SeededGenerator(seed: Self.seed(seed, round: 1, .sampling))
@@ -178,6 +193,24 @@ public struct ProgressiveTrainer: Sendable {
             if finished { break }
         }
         return RunResult(rounds: rounds, trainingSet: trainingSet, failures: failures)
+    }
+
+    /// Rebuilds a warm-started model that cannot load saved parameters: trains it again,
+    /// round by round, exactly as the completed rounds did (T(r) is the first |T(r)|
+    /// samples of the training set, with round r's training seed).
+    private func replayTraining<Model: TargetModel>(
+        of model: Model, on trainingSet: LabeledSet<Model.Label>, rounds: [RoundRecord], seed: UInt64
+    ) throws {
+        for record in rounds {
+            let size = record.trainingSetSize
+            guard size >= 0, size <= trainingSet.count else {
+                throw SamplingError.invalidParameter(
+                    "cannot resume: round \(record.round) trained on \(size) samples but the results file holds \(trainingSet.count)")
+            }
+            let prefix = Array(0..<size)
+            try model.train(on: trainingSet.samples.selecting(prefix), labels: Array(trainingSet.labels.prefix(size)),
+                            epochs: schedule.epochsPerRound, seed: Self.seed(seed, round: record.round, .training))
+        }
     }
 
     /// What a derived seed is for.

@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// The baseline: each round, J pool samples drawn uniformly among those not yet selected.
 public struct RandomSampling<Model: TargetModel>: SamplingStrategy {
@@ -15,14 +15,14 @@ public struct RandomSampling<Model: TargetModel>: SamplingStrategy {
 
     /// T(1): `size` pool samples drawn uniformly. Every pool-based strategy draws T(1)
     /// this way, so the same seed gives every strategy the same initial set.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try Self.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
     /// `size` pool samples drawn uniformly among those not in the training set.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let indices = try RandomChoice.indices(count: size, below: pool.count,
                                                excluding: trainingSet.poolIndices, using: &randomness)
@@ -33,7 +33,7 @@ public struct RandomSampling<Model: TargetModel>: SamplingStrategy {
 
     /// The shared initial draw of pool-based strategies.
     static func initialSet(
-        of pool: LabeledPool<Model.Label>, size: Int, strategy: String, using randomness: inout SeededGenerator
+        of pool: LabeledPool<Model.Label>, size: Int, strategy: String, using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let indices = try RandomChoice.indices(count: size, below: pool.count, excluding: [], using: &randomness)
         return Increment(added: pool.labeledSet(at: indices) { _, index in

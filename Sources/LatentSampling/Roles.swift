@@ -4,8 +4,9 @@ import HDF5Store
 ///
 /// For a VAE this is the mean of the approximate posterior. The core uses it to
 /// embed the pool once (E(D), for SNN's nearest-neighbour search) and to embed
-/// the training subset S each round.
-public protocol Encoder {
+/// the training subset S each round. (Named `LatentEncoder`, not `Encoder`, so that it
+/// never shadows `Swift.Encoder` in a file that also uses `Codable`.)
+public protocol LatentEncoder {
     /// The latent dimension d.
     var latentDimension: Int { get }
 
@@ -36,10 +37,18 @@ public protocol Generator {
 /// labels as possible.
 ///
 /// Classification (labels are classes) and regression (labels are maps, as a
-/// stress map for a vessel-wall mask) both fit through `Label`.
+/// stress map for a vessel-wall mask) both fit through `Label`, which must be a
+/// ``StorableLabel`` so that a run's labeled set can be written to its results file:
+/// `Int32` (a class) and `[Float]` (a map) already are.
+///
+/// A minimal conformance is plain Swift: no HDF5 code. A model that can also save and
+/// restore its parameters conforms to ``ResumableTargetModel`` as well, and a resumed
+/// run then continues from the saved parameters; otherwise the trainer rebuilds them by
+/// replaying the completed rounds' training (see ``ProgressiveTrainer``).
 public protocol TargetModel<Label>: AnyObject {
-    /// One sample's label: a class (`Int32`) or a map (`[Float]`).
-    associatedtype Label: Sendable
+    /// One sample's label: a class (`Int32`) or a map (`[Float]`), or any type that
+    /// stores itself as one row of `Float` values (``StorableLabel``).
+    associatedtype Label: StorableLabel
 
     /// The name of ``evaluate(on:labels:)``'s metric, e.g. "accuracy".
     var metricName: String { get }
@@ -53,9 +62,6 @@ public protocol TargetModel<Label>: AnyObject {
     /// Replaces the parameters by a fresh initialization drawn with `seed`.
     func resetParameters(seed: UInt64)
 
-    /// Predicts one label per sample.
-    func predict(_ samples: SampleBatch) throws -> [Label]
-
     /// The metric on a labeled set (accuracy, mean squared error, ...).
     func evaluate(on samples: SampleBatch, labels: [Label]) throws -> Double
 
@@ -64,7 +70,16 @@ public protocol TargetModel<Label>: AnyObject {
     func lossAndInputGradient(
         at samples: SampleBatch, labels: [Label]
     ) throws -> (losses: [Float], inputGradient: SampleBatch)
+}
 
+/// A target model that can write its parameters to a results file and read them back,
+/// so that a resumed run continues from exactly the model it stopped with.
+///
+/// The progressive trainer saves the parameters of a conforming model after every
+/// round (`model/round_t` in the run's group, see ``RunLog``) and loads them on resume.
+/// A model that does not conform is still resumable: the trainer replays the training
+/// of the completed rounds instead, which costs their training time again.
+public protocol ResumableTargetModel<Label>: TargetModel {
     /// Writes the parameters (and running statistics, if any) to `group`, so that a
     /// resumed experiment continues from exactly this model.
     func saveParameters(to group: HDF5Group) throws

@@ -16,12 +16,12 @@ import HDF5Store
 /// | `selected/samples` | float32 (N × sample shape) | the samples themselves |
 /// | `selected/labels` | float32 (N×w) | their labels (``StorableLabel``) |
 /// | `failed/…` | as `selected` | chosen samples whose labeling failed; attribute `reasons` |
-/// | `model/round_t` | group | F's parameters after the last completed round t |
+/// | `model/round_t` | group | F's parameters after the last completed round t (a ``ResumableTargetModel`` only) |
 ///
 /// The attribute `completed_rounds` is written last in every checkpoint, so rows a
 /// crash left beyond it are discarded on resume; `finished` is 1 once the run stopped.
-/// Each checkpoint ends with ``HDF5Object/checkpoint()``: in a file opened with
-/// ``HDF5File/init(checkpointedAt:mode:)`` (as ``openResultsFile(at:overwrite:)`` does)
+/// Each checkpoint ends with `HDF5Object.checkpoint()`: in a file opened with
+/// `HDF5File.init(checkpointedAt:mode:)` (as ``openResultsFile(at:overwrite:)`` does)
 /// the round is then published atomically, so a kill at any instant keeps it.
 public final class RunLog {
     /// The run's group.
@@ -56,7 +56,7 @@ public final class RunLog {
                 try appendFailures(increment.failures)
             }
         }
-        if let model {
+        if let model = model as? any ResumableTargetModel {
             let name = "model/round_\(round)"
             if group.contains(name) { try group.remove(name) }
             try model.saveParameters(to: try group.createGroup(name))
@@ -165,7 +165,7 @@ public final class RunLog {
             let stored = try group.dataset("selected/labels").readWithShape(as: Float.self)
             let width = stored.shape[1]
             let labels = try (0..<count).map { try Label(storedValues: Array(stored.values[$0 * width ..< ($0 + 1) * width])) }
-            trainingSet = LabeledSet(samples: SampleBatch(sampleShape: sampleShape, values: samples),
+            trainingSet = try LabeledSet(samples: SampleBatch(sampleShape: sampleShape, values: samples),
                                      labels: labels, provenance: provenance)
         }
         var failures: [FailedSample] = []
@@ -180,7 +180,7 @@ public final class RunLog {
     }
 
     /// Restores F's parameters after round `round`.
-    func loadModel(into model: some TargetModel, round: Int) throws {
+    func loadModel(into model: any ResumableTargetModel, round: Int) throws {
         try model.loadParameters(from: try group.group("model/round_\(round)"))
     }
 

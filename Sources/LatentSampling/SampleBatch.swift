@@ -3,7 +3,7 @@
 /// models it drives.
 ///
 /// The core never looks inside a sample; it selects, concatenates and hands
-/// batches to an ``Encoder``, a ``Generator`` or a ``TargetModel``.
+/// batches to a ``LatentEncoder``, a ``Generator`` or a ``TargetModel``.
 public struct SampleBatch: Sendable, Hashable {
     /// The shape of one sample, e.g. `[1, 28, 28]`.
     public let sampleShape: [Int]

@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// The role of a sampling strategy: chooses which samples to label next.
 ///
@@ -12,13 +12,13 @@ public protocol SamplingStrategy<Model> {
     var name: String { get }
 
     /// Chooses and labels the initial training set T(1) of `size` samples.
-    func initialSet(size: Int, using randomness: inout SeededGenerator) async throws -> Increment<Model.Label>
+    func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) async throws -> Increment<Model.Label>
 
     /// Chooses and labels up to `size` new samples for round `round` (t ≥ 2), given
     /// the training set so far and the model trained on it.
     func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) async throws -> Increment<Model.Label>
 }
 
@@ -54,7 +54,7 @@ enum RandomChoice {
     /// uniformly at random, in the order drawn.
     static func indices(
         count: Int, below upperBound: Int, excluding excluded: Set<Int>,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> [Int] {
         let candidates = (0..<upperBound).filter { !excluded.contains($0) }
         guard count <= candidates.count else {
@@ -65,7 +65,7 @@ enum RandomChoice {
 
     /// The first `count` elements of a uniformly random permutation of `items`
     /// (a partial Fisher–Yates shuffle).
-    static func partialShuffle<T>(_ items: [T], first count: Int, using randomness: inout SeededGenerator) -> [T] {
+    static func partialShuffle<T>(_ items: [T], first count: Int, using randomness: inout some RandomNumberGenerator) -> [T] {
         var items = items
         for i in 0..<min(count, items.count) {
             let j = i + Int(randomness.next() % UInt64(items.count - i))
@@ -77,7 +77,7 @@ enum RandomChoice {
     /// The seed subset S: `count` positions of a set of `setSize` samples, without
     /// repetition while possible. When `count` exceeds the set, every sample is used
     /// once per full pass and the last pass is a random subset.
-    static func subset(count: Int, of setSize: Int, using randomness: inout SeededGenerator) -> [Int] {
+    static func subset(count: Int, of setSize: Int, using randomness: inout some RandomNumberGenerator) -> [Int] {
         var chosen: [Int] = []
         chosen.reserveCapacity(count)
         while chosen.count < count {

@@ -1,6 +1,22 @@
 /// A label that a results file can store as one row of Float32 values, so that a
 /// run's labeled set (synthesized samples included) is never lost and a resumed
 /// run can rebuild it.
+///
+/// Every ``TargetModel``'s `Label` is one. `Int32` (a class index) and `[Float]` (a map,
+/// such as a stress map) conform already; a label of another type conforms by giving
+/// its row of values and rebuilding itself from one:
+///
+/// ```swift
+/// struct Box: StorableLabel {
+///     var minimum: Float, maximum: Float
+///     var storedValues: [Float] { [minimum, maximum] }
+///     init(minimum: Float, maximum: Float) { self.minimum = minimum; self.maximum = maximum }
+///     init(storedValues: [Float]) throws {
+///         guard storedValues.count == 2 else { throw StoredLabelError(description: "a box needs 2 values") }
+///         self.init(minimum: storedValues[0], maximum: storedValues[1])
+///     }
+/// }
+/// ```
 public protocol StorableLabel: Sendable {
     /// The label as a row of values; every label of one run has the same width.
     var storedValues: [Float] { get }
@@ -12,6 +28,11 @@ public protocol StorableLabel: Sendable {
 public struct StoredLabelError: Error, Sendable, Hashable, CustomStringConvertible {
     /// What was wrong.
     public var description: String
+
+    /// An error saying what was wrong with a stored row.
+    public init(description: String) {
+        self.description = description
+    }
 }
 
 extension Int32: StorableLabel {

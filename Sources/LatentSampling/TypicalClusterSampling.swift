@@ -1,4 +1,4 @@
-import TensorEngine
+import Randomness
 
 /// Lloyd's k-means with k-means++ seeding, on feature rows.
 public enum KMeans {
@@ -8,7 +8,7 @@ public enum KMeans {
     ///
     /// - Returns: each row's cluster (0..<k) and the centers.
     public static func cluster(_ rows: FeatureRows, k: Int, iterations: Int = 10,
-                               using randomness: inout SeededGenerator) -> (assignments: [Int], centers: FeatureRows) {
+                               using randomness: inout some RandomNumberGenerator) -> (assignments: [Int], centers: FeatureRows) {
         let n = rows.count, d = rows.columns
         let k = min(k, n)
         guard k > 0 else { return ([], FeatureRows(columns: d, values: [])) }
@@ -70,7 +70,7 @@ public enum KMeans {
 /// ("latent-typiclust", which plays the role of TypiClust's self-supervised features).
 ///
 /// Cost per round: the features of candidates and training set, k-means (each Lloyd
-/// step one blocked BLAS product, candidates × clusters × D), and per chosen cluster
+/// step one blocked nearest-center search, candidates × clusters × D), and per chosen cluster
 /// the pairwise distances of at most `clusterSampleLimit` of its members.
 public struct TypicalClusterSampling<Model: TargetModel>: SamplingStrategy {
     /// The pool D with its labels.
@@ -119,7 +119,7 @@ public struct TypicalClusterSampling<Model: TargetModel>: SamplingStrategy {
     }
 
     /// T(1): uniform.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
@@ -138,7 +138,7 @@ public struct TypicalClusterSampling<Model: TargetModel>: SamplingStrategy {
     /// Chooses `count` of the `candidates` rows (the first `candidates.count` rows of the
     /// clustering), given the features of the labeled samples.
     public func choose(count: Int, candidates: FeatureRows, labeled: FeatureRows,
-                       using randomness: inout SeededGenerator) -> [Int] {
+                       using randomness: inout some RandomNumberGenerator) -> [Int] {
         var all = candidates
         all.append(contentsOf: labeled)
         let (assignments, centers) = KMeans.cluster(all, k: labeled.count + count, iterations: iterations, using: &randomness)
@@ -170,7 +170,7 @@ public struct TypicalClusterSampling<Model: TargetModel>: SamplingStrategy {
     /// `size` typical candidates of uncovered clusters.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
         let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,

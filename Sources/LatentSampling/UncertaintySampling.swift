@@ -1,5 +1,5 @@
 import Foundation
-import TensorEngine
+import Randomness
 
 /// How unsure a classifier is about one sample, from its class probabilities p
 /// (K values summing to 1). Larger is more uncertain.
@@ -60,14 +60,14 @@ public struct UncertaintySampling<Model: ClassProbabilityModel>: SamplingStrateg
     }
 
     /// T(1): uniform.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
     /// The `size` most uncertain candidates.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
         let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,
@@ -86,7 +86,7 @@ public struct UncertaintySampling<Model: ClassProbabilityModel>: SamplingStrateg
 /// and p̄ their mean.
 ///
 /// Cost per round: T stochastic forward passes over the candidates (for
-/// ``EngineModels``' networks, one pass to the penultimate layer, then T passes of
+/// `EngineModels`' networks, one pass to the penultimate layer, then T passes of
 /// dropout and the last layer).
 public struct BALDSampling<Model: MonteCarloDropoutModel>: SamplingStrategy {
     /// The pool D with its labels.
@@ -125,14 +125,14 @@ public struct BALDSampling<Model: MonteCarloDropoutModel>: SamplingStrategy {
     }
 
     /// T(1): uniform.
-    public func initialSet(size: Int, using randomness: inout SeededGenerator) throws -> Increment<Model.Label> {
+    public func initialSet(size: Int, using randomness: inout some RandomNumberGenerator) throws -> Increment<Model.Label> {
         try RandomSampling<Model>.initialSet(of: pool, size: size, strategy: name, using: &randomness)
     }
 
     /// The `size` candidates of largest mutual information.
     public func increment(
         size: Int, round: Int, trainingSet: LabeledSet<Model.Label>, model: Model,
-        using randomness: inout SeededGenerator
+        using randomness: inout some RandomNumberGenerator
     ) throws -> Increment<Model.Label> {
         let selected = trainingSet.poolIndices
         let candidates = try PoolCandidates.candidates(size: size, poolCount: pool.count, excluding: selected,

@@ -227,7 +227,7 @@ struct BenchmarkCommand: AsyncParsableCommand {
         }
         let (poolSamples, poolLabels) = try batch(trainHDF5, poolSize)
         let (testSamples, testLabels) = try batch(testHDF5, testSize)
-        return FashionMNISTData(pool: LabeledPool(samples: poolSamples, labels: poolLabels),
-                                test: TestSet(samples: testSamples, labels: testLabels))
+        return FashionMNISTData(pool: try LabeledPool(samples: poolSamples, labels: poolLabels),
+                                test: try TestSet(samples: testSamples, labels: testLabels))
     }
 }

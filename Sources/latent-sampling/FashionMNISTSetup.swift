@@ -24,8 +24,8 @@ struct FashionMNISTData {
         }
         let (poolSamples, poolLabels) = try batch(train, poolSize)
         let (testSamples, testLabels) = try batch(test, testSize)
-        return FashionMNISTData(pool: LabeledPool(samples: poolSamples, labels: poolLabels),
-                                test: TestSet(samples: testSamples, labels: testLabels))
+        return FashionMNISTData(pool: try LabeledPool(samples: poolSamples, labels: poolLabels),
+                                test: try TestSet(samples: testSamples, labels: testLabels))
     }
 }
 

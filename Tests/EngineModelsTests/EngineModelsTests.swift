@@ -186,8 +186,8 @@ struct EngineModelsTests {
             var g = SeededGenerator(seed: seed)
             return Sequential([("flatten", Flatten()), ("fc", Dense(inputCount: 16, outputCount: 2, generator: &g))])
         }
-        let pool = LabeledPool(samples: samples.selecting(Array(0..<250)), labels: Array(labels[0..<250]))
-        let test = TestSet(samples: samples.selecting(Array(250..<300)), labels: Array(labels[250..<300]))
+        let pool = try LabeledPool(samples: samples.selecting(Array(0..<250)), labels: Array(labels[0..<250]))
+        let test = try TestSet(samples: samples.selecting(Array(250..<300)), labels: Array(labels[250..<300]))
         let snn = try NearestNeighborSampling<SupervisedNetwork<Classification>, VAECodec>(
             pool: pool, encoder: codec, generator: codec, alpha: 0.5)
         let schedule = TrainingSchedule(initialSize: 6, incrementSize: 6, epochsPerRound: 3, maximumRounds: 4)

@@ -1,7 +1,7 @@
 import Foundation
 import HDF5Store
 import Testing
-import TensorEngine
+import Randomness
 @testable import LatentSampling
 
 /// A classifier whose samples are their own class probabilities (and embeddings): the
@@ -13,13 +13,10 @@ final class ProbabilityTableModel: EmbeddingModel, MonteCarloDropoutModel {
     var metricIncreases: Bool { true }
     func train(on samples: SampleBatch, labels: [Int32], epochs: Int, seed: UInt64) {}
     func resetParameters(seed: UInt64) {}
-    func predict(_ samples: SampleBatch) -> [Int32] { [Int32](repeating: 0, count: samples.count) }
     func evaluate(on samples: SampleBatch, labels: [Int32]) -> Double { 0 }
     func lossAndInputGradient(at samples: SampleBatch, labels: [Int32]) -> (losses: [Float], inputGradient: SampleBatch) {
         ([Float](repeating: 0, count: samples.count), samples)
     }
-    func saveParameters(to group: HDF5Group) {}
-    func loadParameters(from group: HDF5Group) {}
     func classProbabilities(_ samples: SampleBatch) -> FeatureRows {
         FeatureRows(columns: samples.scalarsPerSample, values: samples.values)
     }
@@ -39,7 +36,7 @@ final class ProbabilityTableModel: EmbeddingModel, MonteCarloDropoutModel {
 
 /// A pool of probability rows with labels 0.
 func probabilityPool(_ rows: [[Float]]) -> LabeledPool<Int32> {
-    LabeledPool(samples: SampleBatch(sampleShape: [rows[0].count], values: rows.flatMap { $0 }),
+    try! LabeledPool(samples: SampleBatch(sampleShape: [rows[0].count], values: rows.flatMap { $0 }),
                 labels: [Int32](repeating: 0, count: rows.count))
 }
 
@@ -210,7 +207,7 @@ struct ActiveLearningTests {
             values += [centre, 0]
             for k in 0..<8 { let angle = Float(k) * .pi / 4; values += [centre + 3 * cos(angle), 3 * sin(angle)] }
         }
-        let pool = LabeledPool(samples: SampleBatch(sampleShape: [2], values: values), labels: [Int32](repeating: 0, count: 27))
+        let pool = try LabeledPool(samples: SampleBatch(sampleShape: [2], values: values), labels: [Int32](repeating: 0, count: 27))
         let codes = LatentPoints(dimension: 2, values: values)
         let strategy = try TypicalClusterSampling<Model>(pool: pool, codes: codes, neighborCount: 8)
         var g = SeededGenerator(seed: 9)
@@ -294,7 +291,7 @@ struct ActiveLearningTests {
             try MarginLatentDiverseSampling<Model>(pool: pool, poolCodes: codes),
         ]
         let trainer = ProgressiveTrainer(schedule: TrainingSchedule(initialSize: 5, incrementSize: 7, epochsPerRound: 1, maximumRounds: 4))
-        let test = TestSet(samples: pool.samples, labels: pool.labels)
+        let test = try TestSet(samples: pool.samples, labels: pool.labels)
         var initial: [Int?]?
         for strategy in strategies {
             let run = try await trainer.run(strategy, model: Model(), testSet: test, seed: 3)
@@ -319,7 +316,7 @@ struct BenchmarkTests {
         let benchmark = Benchmark<ProbabilityTableModel>(
             schedule: TrainingSchedule(initialSize: 4, incrementSize: 3, epochsPerRound: 1, maximumRounds: 3),
             seeds: [0, 1], strategies: [RandomSampling(pool: pool), try UncertaintySampling(pool: pool, measure: .entropy)],
-            testSet: TestSet(samples: pool.samples, labels: pool.labels), sampleShape: [2], latentDimension: 1
+            testSet: try TestSet(samples: pool.samples, labels: pool.labels), sampleShape: [2], latentDimension: 1
         ) { ProbabilityTableModel() }
         let path = scratch.path("benchmark.h5")
         let first = try await benchmark.run(in: try HDF5File(path: path, mode: .truncate))

@@ -1,7 +1,7 @@
 import Foundation
 import HDF5Store
 import LatentSampling
-import TensorEngine
+import Randomness
 import Testing
 
 // Users' conformances that break their role's contract: each must fail the call with a
@@ -51,18 +51,15 @@ final class BrokenGradientModel: TargetModel {
     var metricIncreases: Bool { true }
     func train(on samples: SampleBatch, labels: [Int32], epochs: Int, seed: UInt64) {}
     func resetParameters(seed: UInt64) {}
-    func predict(_ samples: SampleBatch) -> [Int32] { [] }
     func evaluate(on samples: SampleBatch, labels: [Int32]) -> Double { 0 }
     func lossAndInputGradient(at samples: SampleBatch, labels: [Int32]) -> (losses: [Float], inputGradient: SampleBatch) {
         if wrongLossCount { return ([1], samples) }
         return ([Float](repeating: 0, count: samples.count), SampleBatch(sampleShape: [1], values: samples.values))
     }
-    func saveParameters(to group: HDF5Group) throws {}
-    func loadParameters(from group: HDF5Group) throws {}
 }
 
 /// An encoder that returns one code too few.
-struct ShortEncoder: Encoder {
+struct ShortEncoder: LatentEncoder {
     var latentDimension: Int { 2 }
     func encode(_ samples: SampleBatch) -> LatentPoints {
         LatentPoints(dimension: 2, values: [Float](repeating: 0, count: 2 * (samples.count - 1)))

@@ -7,7 +7,7 @@ import Testing
 struct ExperimentTests {
     let generator = LinearGenerator()
     let pool = gridPool(count: 17 * 13)
-    let testSet = TestSet(samples: SampleBatch(sampleShape: [2], values: [0, 0]), labels: [Int32(0)])
+    let testSet = try! TestSet(samples: SampleBatch(sampleShape: [2], values: [0, 0]), labels: [Int32(0)])
 
     func experiment(crashInCall: Int? = nil, seeds: [UInt64] = [1, 2]) throws -> Experiment<LinearLossModel> {
         let strategies: [any SamplingStrategy<LinearLossModel>] = [

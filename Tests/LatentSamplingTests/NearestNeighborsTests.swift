@@ -1,5 +1,5 @@
 import LatentSampling
-import TensorEngine
+import Randomness
 import Testing
 
 /// The reference answer: scan every point, squared distances in Double, lowest index on ties.

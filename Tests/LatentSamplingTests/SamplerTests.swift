@@ -1,7 +1,7 @@
 import Foundation
 import HDF5Store
 import LatentSampling
-import TensorEngine
+import Randomness
 import Testing
 
 @Suite("Latent move, samplers and oracle")

@@ -6,7 +6,7 @@ import LatentSampling
 // user's own model conforms to the core's roles without touching the tensor engine.
 
 /// A linear generator in a 2-D latent space: x = G(z) = A z + b, with pullback Aᵀ v.
-struct LinearGenerator: Generator, Encoder {
+struct LinearGenerator: Generator, LatentEncoder {
     var a: [Float] = [2, 1, 0, 1]  // row-major 2×2
     var b: [Float] = [0.5, -1]
 
@@ -46,7 +46,7 @@ struct LinearGenerator: Generator, Encoder {
 
 /// A deterministic target model with state: L(x, y) = w·x + y (so ∂L/∂x = w everywhere),
 /// and a parameter vector θ that training changes in a seed-dependent way.
-final class LinearLossModel: TargetModel {
+final class LinearLossModel: ResumableTargetModel {
     typealias Label = Int32
 
     let w: [Float]
@@ -76,10 +76,6 @@ final class LinearLossModel: TargetModel {
 
     func resetParameters(seed: UInt64) { theta = [Double(seed % 7), 0] }
 
-    func predict(_ samples: SampleBatch) -> [Int32] {
-        (0..<samples.count).map { Int32(samples.sample(at: $0)[0] > Float(theta[0]) ? 1 : 0) }
-    }
-
     func evaluate(on samples: SampleBatch, labels: [Int32]) -> Double {
         theta[0] + 0.1 * theta[1] + Double(samples.count)
     }
@@ -99,6 +95,23 @@ final class LinearLossModel: TargetModel {
 
     func loadParameters(from group: HDF5Group) throws {
         theta = try group.dataset("theta").read(as: Double.self)
+    }
+}
+
+/// ``LinearLossModel`` without parameter storage: a plain ``TargetModel``, as a user's
+/// minimal conformance is, which the trainer resumes by replaying training.
+final class PlainLinearModel: TargetModel {
+    typealias Label = Int32
+    let inner = LinearLossModel()
+    var metricName: String { inner.metricName }
+    var metricIncreases: Bool { inner.metricIncreases }
+    func train(on samples: SampleBatch, labels: [Int32], epochs: Int, seed: UInt64) throws {
+        try inner.train(on: samples, labels: labels, epochs: epochs, seed: seed)
+    }
+    func resetParameters(seed: UInt64) { inner.resetParameters(seed: seed) }
+    func evaluate(on samples: SampleBatch, labels: [Int32]) -> Double { inner.evaluate(on: samples, labels: labels) }
+    func lossAndInputGradient(at samples: SampleBatch, labels: [Int32]) -> (losses: [Float], inputGradient: SampleBatch) {
+        inner.lossAndInputGradient(at: samples, labels: labels)
     }
 }
 
@@ -129,7 +142,7 @@ func gridPool(count: Int) -> LabeledPool<Int32> {
         values += [x, y]
         labels.append(x > 0 ? 1 : 0)
     }
-    return LabeledPool(samples: SampleBatch(sampleShape: [2], values: values), labels: labels)
+    return try! LabeledPool(samples: SampleBatch(sampleShape: [2], values: values), labels: labels)
 }
 
 /// A fresh temporary directory, removed by `remove()`.

@@ -7,7 +7,7 @@ import Testing
 struct TrainerTests {
     let generator = LinearGenerator()
     let pool = gridPool(count: 17 * 13)
-    let testSet = TestSet(samples: SampleBatch(sampleShape: [2], values: [0, 0, 1, 1]), labels: [Int32(0), 1])
+    let testSet = try! TestSet(samples: SampleBatch(sampleShape: [2], values: [0, 0, 1, 1]), labels: [Int32(0), 1])
 
     func snn() throws -> NearestNeighborSampling<LinearLossModel, LinearGenerator> {
         try NearestNeighborSampling(pool: pool, encoder: generator, generator: generator, alpha: 0.6)
@@ -116,6 +116,41 @@ struct TrainerTests {
         #expect(try group.dataset("selected/pool_index").read(as: Int64.self)
             == straight.trainingSet.provenance.map { Int64($0.poolIndex!) })
         #expect(try group.memberNames().contains("model") && group.group("model").memberNames() == ["round_6"])
+    }
+
+    @Test("a model without saved parameters resumes by replaying the completed rounds' training", arguments: [2, 5])
+    func resumeWithoutSavedParameters(crashAt: Int) async throws {
+        let directory = try ScratchDirectory()
+        defer { directory.remove() }
+        let schedule = TrainingSchedule(initialSize: 6, incrementSize: 5, epochsPerRound: 2, maximumRounds: 6)
+        let trainer = ProgressiveTrainer(schedule: schedule)
+        let strategy = try NearestNeighborSampling<PlainLinearModel, LinearGenerator>(
+            pool: pool, encoder: generator, generator: generator, alpha: 0.6)
+        func log(_ name: String, _ mode: HDF5File.Mode) throws -> RunLog {
+            let file = try HDF5File(path: directory.path(name), mode: mode)
+            let group = file.contains("run") ? try file.group("run") : try file.createGroup("run")
+            return RunLog(group: group, strategy: strategy.name, sampleShape: [2], latentDimension: 2)
+        }
+        let straight = try await trainer.run(strategy, model: PlainLinearModel(), testSet: testSet, seed: 21,
+                                             log: try log("straight.h5", .truncate))
+        let crashing = PlainLinearModel()
+        crashing.inner.failInTrainingCall = crashAt
+        await #expect(throws: LinearLossModel.SimulatedCrash.self) {
+            _ = try await trainer.run(strategy, model: crashing, testSet: testSet, seed: 21,
+                                      log: try log("resumed.h5", .truncate))
+        }
+        let model = PlainLinearModel()
+        let resumed = try await trainer.run(strategy, model: model, testSet: testSet, seed: 21,
+                                            log: try log("resumed.h5", .readWrite))
+        // The metric depends on θ, which every earlier round's training changed: equal
+        // metrics mean the replay rebuilt the model exactly.
+        #expect(resumed.rounds.map(\.metric) == straight.rounds.map(\.metric))
+        #expect(resumed.trainingSet.provenance == straight.trainingSet.provenance)
+        // Replayed T(1)…T(crashAt − 1), then trained rounds crashAt…6.
+        let sizes = [6, 11, 16, 21, 26, 31]
+        #expect(model.inner.trainingSizes == Array(sizes.prefix(crashAt - 1)) + sizes.dropFirst(crashAt - 1))
+        // No parameters were written: the model is not a ResumableTargetModel.
+        #expect(try !log("resumed.h5", .readOnly).group.contains("model"))
     }
 
     @Test("SI runs resume too, with synthesized samples, labels and failures restored from the file")
