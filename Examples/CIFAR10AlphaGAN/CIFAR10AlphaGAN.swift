@@ -249,8 +249,8 @@ struct CIFAR10Data {
         }
         let (poolSamples, poolLabels) = try scaled(train, poolSize)
         let (testSamples, testLabels) = try scaled(test, testSize)
-        return CIFAR10Data(pool: LabeledPool(samples: poolSamples, labels: poolLabels),
-                           test: TestSet(samples: testSamples, labels: testLabels))
+        return CIFAR10Data(pool: try LabeledPool(samples: poolSamples, labels: poolLabels),
+                           test: try TestSet(samples: testSamples, labels: testLabels))
     }
 }
 

@@ -1,7 +1,7 @@
 // custom-generator: a generator that is not a neural network, driving SNN on Fashion-MNIST.
 //
 // The pattern for adding a generator of your own: conform to `Generator` (generate and the
-// exact pullback J_G(z)ᵀ v) and, for SNN, to `Encoder` (embedding the pool); check the pullback
+// exact pullback J_G(z)ᵀ v) and, for SNN, to `LatentEncoder` (embedding the pool); check the pullback
 // against finite differences; hand it to `NearestNeighborSampling`. Here the generator is a
 // principal component analysis of the pool in logit space (LogitPCA.swift): fitted in closed
 // form by one covariance and one LAPACK eigen-decomposition, no training loop.
@@ -111,8 +111,8 @@ struct CustomGenerator: AsyncParsableCommand {
         }
         let poolImages = try train.subset(0..<poolSize).scaledToUnitInterval()
         let heldOut = try testImages.subset(0..<testSize).scaledToUnitInterval()
-        let pool = LabeledPool(samples: SampleBatch(sampleShape: Self.sampleShape, values: poolImages.pixels), labels: poolImages.labels)
-        let test = TestSet(samples: SampleBatch(sampleShape: Self.sampleShape, values: heldOut.pixels), labels: heldOut.labels)
+        let pool = try LabeledPool(samples: SampleBatch(sampleShape: Self.sampleShape, values: poolImages.pixels), labels: poolImages.labels)
+        let test = try TestSet(samples: SampleBatch(sampleShape: Self.sampleShape, values: heldOut.pixels), labels: heldOut.labels)
 
         let (file, resumed) = try openResultsFile(at: out, overwrite: overwrite)
         if resumed { say("Resuming \(out)") }

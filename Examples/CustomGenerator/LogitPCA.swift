@@ -20,7 +20,7 @@ import LatentSampling
 /// The logit keeps generated pixels inside (0, 1), as the VAE's sigmoid does; without it the
 /// model is plain PCA and G is affine. E(G(z)) = z exactly (up to rounding) while G(z) stays
 /// inside the clipped range.
-struct LogitPCA: Encoder, Generator, Sendable {
+struct LogitPCA: LatentEncoder, Generator, Sendable {
     /// The clip ε applied before the logit (pixels of exactly 0 or 1 have no logit).
     static let clip: Float = 0.01
 

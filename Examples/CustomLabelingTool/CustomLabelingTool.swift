@@ -263,7 +263,7 @@ struct CustomLabelingTool: AsyncParsableCommand {
             let masks = try file.dataset("test/masks").read(as: Float.self)
             let labels = try file.dataset("test/labels").read(as: Float.self)
             say("Test set (\(labels.count / Self.labelWidth) masks) loaded from \(out)")
-            return TestSet(samples: SampleBatch(sampleShape: WallMasks.sampleShape, values: masks),
+            return try TestSet(samples: SampleBatch(sampleShape: WallMasks.sampleShape, values: masks),
                            labels: stride(from: 0, to: labels.count, by: Self.labelWidth).map { Array(labels[$0..<$0 + Self.labelWidth]) })
         }
         say("Labeling \(testSize) test masks with the program (\(jobs) at a time)")
@@ -284,7 +284,7 @@ struct CustomLabelingTool: AsyncParsableCommand {
                                compressionLevel: 4)
         try file.createDataset("test/labels", values: labels.flatMap { $0 }, shape: [labels.count, Self.labelWidth])
         try file.checkpoint()
-        return TestSet(samples: kept, labels: labels)
+        return try TestSet(samples: kept, labels: labels)
     }
 
     /// Per strategy, summed over seeds: samples labeled and failed, the program's seconds and
