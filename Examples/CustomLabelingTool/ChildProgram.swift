@@ -6,8 +6,9 @@ import Darwin
 #endif
 
 /// One run of an external program in its own process group, with its standard output read
-/// line by line as it arrives and a watchdog: when no line arrives for `timeout` seconds, the
-/// whole process group (the program and anything it started) is killed with SIGKILL.
+/// line by line as it arrives and a watchdog: when no line arrives for `timeout` seconds (or,
+/// before the first line, for `startupTimeout` seconds), the whole process group (the program
+/// and anything it started) is killed with SIGKILL.
 ///
 /// Killing the group, not just the child, matters: a script that starts a solver leaves the
 /// solver holding the output pipe, and the caller would wait for an end of file that never comes.
@@ -18,8 +19,8 @@ struct ChildProgram {
         case exited(Int32)
         /// The program died from this signal (not ours).
         case signaled(Int32)
-        /// No line arrived for the timeout; the process group was killed.
-        case timedOut
+        /// No line arrived for the timeout (or the start-up timeout); the process group was killed.
+        case timedOut(startingUp: Bool)
     }
 
     /// One line of standard output and when it arrived (seconds since the start).
@@ -54,6 +55,9 @@ struct ChildProgram {
     var arguments: [String]
     /// Seconds without a new line of output after which the run is killed.
     var timeout: Double
+    /// Seconds allowed until the first line (an interpreter or a solver loading its model may
+    /// take longer to start than to answer).
+    var startupTimeout: Double
     /// Called with each line as soon as it arrives (for progress), on the run's thread.
     var onLine: @Sendable (Line) -> Void = { _ in }
 
@@ -104,11 +108,11 @@ struct ChildProgram {
         var lines: [Line] = []
         var pending: [UInt8] = [], errorTail: [UInt8] = []
         var outputOpen = true, errorOpen = true
-        var lastProgress = 0.0
+        var lastProgress: Double?
         var timedOut = false
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while outputOpen || errorOpen {
-            let remaining = timeout - (elapsed() - lastProgress)
+            let remaining = lastProgress.map { timeout - (elapsed() - $0) } ?? startupTimeout - elapsed()
             if remaining <= 0 {
                 kill(-pid, SIGKILL)  // the program and every process it started
                 timedOut = true
@@ -149,7 +153,7 @@ struct ChildProgram {
         if !timedOut { kill(-pid, SIGKILL) }  // anything the program left running in its group
         let ending: Ending
         if timedOut {
-            ending = .timedOut
+            ending = .timedOut(startingUp: lastProgress == nil)
         } else if status & 0x7f == 0 {
             ending = .exited((status >> 8) & 0xff)
         } else {

@@ -46,6 +46,8 @@ struct CustomLabelingTool: AsyncParsableCommand {
     var program: String?
     @Option(help: "Seconds without an answer after which the labeling program is killed.")
     var timeout = 30.0
+    @Option(help: "Seconds the labeling program may take to start (until its first output line).")
+    var startupTimeout = 60.0
     @Option(help: "Labeling programs run at once, each on a slice of the batch.")
     var jobs = 2
     @Flag(help: "Make the bundled program hang on one good mask of the demonstration batch, to show the timeout.")
@@ -88,6 +90,7 @@ struct CustomLabelingTool: AsyncParsableCommand {
 
     func validate() throws {
         try OptionCheck.positive(timeout, "--timeout", atMost: 86_400)
+        try OptionCheck.positive(startupTimeout, "--startup-timeout", atMost: 86_400)
         try OptionCheck.count(jobs, "--jobs", in: 1...OptionCheck.maximumThreads)
         try OptionCheck.positive(pixelSize, "--pixel-size", atMost: 100)
         try OptionCheck.count(poolSize, "--pool-size", in: 2...1_000_000)
@@ -194,7 +197,7 @@ struct CustomLabelingTool: AsyncParsableCommand {
 
     func tool(command: [String]) -> ExternalProgramLabeler {
         ExternalProgramLabeler(command: command, sampleShape: WallMasks.sampleShape, labelWidth: Self.labelWidth,
-                               timeout: timeout, concurrentPrograms: jobs, log: { say($0) })
+                               timeout: timeout, startupTimeout: startupTimeout, concurrentPrograms: jobs, log: { say($0) })
     }
 
     /// Where SwiftPM puts this target's resources: a folder beside the executable.

@@ -10,12 +10,13 @@ import LatentSampling
 /// `command` with every `{batch}` replaced by that file's path (or the path appended when no
 /// argument holds `{batch}`). The program answers each sample with one JSON line on standard
 /// output, in any order, as soon as that sample is done:
-/// `{"id": 0, "label": [...], "units": 123}` or `{"id": 1, "error": "why"}`.
+/// `{"id": 0, "label": [...], "units": 123}` or `{"id": 1, "error": "why"}`. Other lines (a
+/// `{"ready": true}` once the program has started, progress) only show that it is alive.
 ///
 /// **Failures stay per sample.** A sample the program rejects, a label of the wrong width or
 /// with non-finite values, or a sample never answered fails alone; the others keep their labels.
-/// **Timeout.** When no answer arrives for ``timeout`` seconds, the program's whole process group
-/// is killed; the samples it answered keep their labels, and each unanswered one is tried again
+/// **Timeout.** When no output line arrives for ``timeout`` seconds (``startupTimeout`` before
+/// the first line), the program's whole process group is killed; the samples it answered keep their labels, and each unanswered one is tried again
 /// in a run of its own (so one sample that hangs or crashes the program cannot take the rest
 /// of the batch with it), failing with ``ExternalLabelingError/timedOut(seconds:)`` or the
 /// program's exit status if it does so again.
@@ -36,8 +37,10 @@ struct ExternalProgramLabeler: LabelingTool {
     var sampleShape: [Int]
     /// The number of values in every label.
     var labelWidth: Int
-    /// Seconds without an answer after which the program is killed.
+    /// Seconds without an output line after which the program is killed.
     var timeout: Double
+    /// Seconds allowed for the program's first output line (its start-up).
+    var startupTimeout: Double = 60
     /// Programs run at once, each on a slice of the batch.
     var concurrentPrograms: Int = 1
     /// Called with a one-line message for each program run (for progress output).
@@ -98,10 +101,12 @@ struct ExternalProgramLabeler: LabelingTool {
         var errorTail: String
         var secondsAfterLastAnswer: Double
         var timeout: Double
+        var startupTimeout: Double
 
         var endingDescription: String {
             switch ending {
-            case .timedOut: "the program was killed after \(timeout) s without an answer"
+            case .timedOut(startingUp: false): "the program was killed after \(timeout) s without an answer"
+            case .timedOut(startingUp: true): "the program was killed: no output within its \(startupTimeout) s start-up time"
             case let .exited(status): "the program exited with status \(status)"
             case let .signaled(signal): "the program died from signal \(signal)"
             }
@@ -110,7 +115,8 @@ struct ExternalProgramLabeler: LabelingTool {
         func reason(forID id: Int) -> ExternalLabelingError {
             let tail = errorTail.split(separator: "\n").last.map(String.init) ?? ""
             switch ending {
-            case .timedOut: return .timedOut(seconds: timeout)
+            case .timedOut(startingUp: false): return .timedOut(seconds: timeout)
+            case .timedOut(startingUp: true): return .timedOut(seconds: startupTimeout)
             case let .exited(status): return .noAnswer(id: id, ending: "exit status \(status)", stderr: tail)
             case let .signaled(signal): return .noAnswer(id: id, ending: "signal \(signal)", stderr: tail)
             }
@@ -131,7 +137,7 @@ struct ExternalProgramLabeler: LabelingTool {
         let batchPath = folder.appendingPathComponent("batch.json").path
         var arguments = command.map { $0.replacingOccurrences(of: "{batch}", with: batchPath) }
         if !command.contains(where: { $0.contains("{batch}") }) { arguments.append(batchPath) }
-        let program = ChildProgram(arguments: arguments, timeout: timeout)
+        let program = ChildProgram(arguments: arguments, timeout: timeout, startupTimeout: startupTimeout)
         let result: ChildProgram.Result
         do {
             result = try await onOwnThread { try program.run() }
@@ -144,6 +150,7 @@ struct ExternalProgramLabeler: LabelingTool {
         var previous = 0.0
         for line in result.lines {
             guard let answer = Answer(line.text), let index = position[answer.id], outcomes[index] == nil else {
+                if line.text.contains("\"ready\"") { continue }  // the program's start-up signal
                 log("  ignored an output line that answers no pending sample: \(line.text.prefix(120))")
                 continue
             }
@@ -152,7 +159,8 @@ struct ExternalProgramLabeler: LabelingTool {
             outcomes[index] = LabelingOutcome(checked(answer), cost: cost)
         }
         let attempt = Attempt(outcomes: outcomes, ending: result.ending, errorTail: result.errorTail,
-                              secondsAfterLastAnswer: max(0, result.seconds - previous), timeout: timeout)
+                              secondsAfterLastAnswer: max(0, result.seconds - previous), timeout: timeout,
+                              startupTimeout: startupTimeout)
         log(String(format: "  program run (pid %d) on %d samples: %d answered, %@, %.2f s",
                    result.processID, ids.count, outcomes.count { $0 != nil }, attempt.endingDescription, result.seconds))
         if result.ending != .exited(0), let last = result.errorTail.split(separator: "\n").last {

@@ -13,6 +13,9 @@ one JSON line to standard output, as soon as that sample is done (any order):
     {"id": 0, "label": [lumen_area_mm2, wall_area_mm2, hoop_factor], "units": pixels_visited}
     {"id": 1, "error": "the mask has no lumen"}
 
+after a first line {"ready": N} once the batch of N samples is read (the caller allows more time
+for start-up than for each answer).
+
 The label is closed-form: the lumen is the set of 0-pixels not connected (4-neighbourhood)
 to the image border, a and b are the radii of circles with the lumen's area and the
 lumen's plus the wall's area, and hoop_factor = sigma_theta(a) / p = (b^2 + a^2) / (b^2 - a^2)
@@ -115,6 +118,7 @@ def main(argv):
     except (OSError, ValueError, KeyError, TypeError) as error:
         print(f"cannot read the batch {path}: {error}", file=sys.stderr)
         return 2
+    print(json.dumps({"ready": len(samples)}), flush=True)
     for sample in samples:
         ident = sample.get("id")
         if ident == hang_on:

@@ -33,7 +33,7 @@ struct CustomLabelingToolTests {
         defer { scratch.remove() }
         let out = scratch.path("labels.h5")
         let result = try run("custom-labeling-tool", [
-            "--demo-hang", "--timeout", "1", "--jobs", "2", "--pool-size", "200", "--vae-epochs", "15", "--test-size", "16",
+            "--demo-hang", "--timeout", "2", "--jobs", "2", "--pool-size", "200", "--vae-epochs", "15", "--test-size", "16",
             "--initial-size", "8", "--increment", "8", "--rounds", "2", "--epochs", "5", "--seeds", "1", "--out", out,
         ])
         try #require(result.status == 0, "\(result)")
@@ -63,7 +63,7 @@ struct CustomLabelingToolTests {
         }
         // Sample 1 made the program hang: killed after the timeout, twice (in its batch, then alone).
         #expect(outcomes[1].contains("timed out"), "\(outcomes[1])")
-        #expect(costs[1] >= 1.0, "the hanging sample's cost \(costs[1]) s is below the 1 s timeout")
+        #expect(costs[1] >= 2.0, "the hanging sample's cost \(costs[1]) s is below the 2 s timeout")
         #expect(labels[3..<6].allSatisfy { $0.isNaN })
         // The bad masks fail alone, each with the program's reason.
         for (i, reason) in [(4, "no lumen"), (5, "2 lumens"), (6, "other than 0 and 1"), (7, "border")] {
@@ -128,6 +128,23 @@ struct CustomLabelingToolTests {
         #expect(id == 2 && ending == "exit status 3")
         #expect("\(outcomes[4].result)".contains("nine is not allowed"))
         #expect("\(outcomes[5].result)".contains("a label of 2 values; 1 are required"))
+    }
+
+    @Test("a program silent past its start-up timeout is killed; each sample fails with the timeout")
+    func silentProgramIsKilled() async throws {
+        let tool = ExternalProgramLabeler(command: ["sh", "-c", "sleep 30", "{batch}"], sampleShape: [1], labelWidth: 1,
+                                          timeout: 5, startupTimeout: 0.3)
+        let outcomes = try await tool.label([[1], [2]])
+        // Three runs of 0.3 s (the batch, then each sample alone), not the program's 30 s.
+        let seconds = outcomes.map(\.cost.seconds).reduce(0, +)
+        #expect(seconds >= 0.8 && seconds < 10, "\(seconds) s")
+        for outcome in outcomes {
+            guard case let .failure(error) = outcome.result, case let .timedOut(seconds) = error as? ExternalLabelingError else {
+                Issue.record("\(outcome.result)")
+                continue
+            }
+            #expect(seconds == 0.3 && outcome.cost.seconds >= 0.3)
+        }
     }
 
     @Test("a program that cannot start fails the whole batch with a message naming it")
