@@ -147,10 +147,23 @@ struct ChildProgram {
             }
         }
         if !pending.isEmpty { lines.append(Line(text: String(decoding: pending, as: UTF8.self), seconds: elapsed())) }
-        let seconds = elapsed()
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        if !timedOut { kill(-pid, SIGKILL) }  // anything the program left running in its group
+        if !timedOut {
+            // Both pipes are closed; a program that closed them and went on running gets the
+            // same watchdog before it is killed.
+            while waitpid(pid, &status, WNOHANG) == 0 {
+                let waited = elapsed() - (lastProgress ?? 0)
+                if waited > (lastProgress == nil ? startupTimeout : timeout) {
+                    kill(-pid, SIGKILL)
+                    timedOut = true
+                    break
+                }
+                usleep(10_000)
+            }
+        }
+        let seconds = elapsed()
+        if timedOut { while waitpid(pid, &status, 0) < 0 && errno == EINTR {} }
+        kill(-pid, SIGKILL)  // anything the program left running in its group
         let ending: Ending
         if timedOut {
             ending = .timedOut(startingUp: lastProgress == nil)

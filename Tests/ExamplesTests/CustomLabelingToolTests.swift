@@ -130,9 +130,10 @@ struct CustomLabelingToolTests {
         #expect("\(outcomes[5].result)".contains("a label of 2 values; 1 are required"))
     }
 
-    @Test("a program silent past its start-up timeout is killed; each sample fails with the timeout")
-    func silentProgramIsKilled() async throws {
-        let tool = ExternalProgramLabeler(command: ["sh", "-c", "sleep 30", "{batch}"], sampleShape: [1], labelWidth: 1,
+    @Test("a program silent past its start-up timeout is killed; each sample fails with the timeout",
+          arguments: ["sleep 30", "exec >&- 2>&-; sleep 30"])  // the second closes its output first
+    func silentProgramIsKilled(script: String) async throws {
+        let tool = ExternalProgramLabeler(command: ["sh", "-c", script, "{batch}"], sampleShape: [1], labelWidth: 1,
                                           timeout: 5, startupTimeout: 0.3)
         let outcomes = try await tool.label([[1], [2]])
         // Three runs of 0.3 s (the batch, then each sample alone), not the program's 30 s.
