@@ -122,7 +122,7 @@ struct CIFAR10AlphaGAN: AsyncParsableCommand {
         try recordConfiguration([
             ("dataset", "cifar-10"), ("pool_size", "\(poolSize)"), ("test_size", "\(testSize)"),
             ("latent_dimension", "\(latent)"), ("alpha", "\(alpha)"), ("generator", "alpha-gan"),
-            ("gan_images", "\(ganImageCount)"), ("gan_batch_size", "\(ganBatchSize)"), ("gan_learning_rate", "\(ganLearningRate)"),
+            ("gan_images", "\(ganImageCount)"), ("gan_epochs", "\(ganEpochs)"), ("gan_batch_size", "\(ganBatchSize)"), ("gan_learning_rate", "\(ganLearningRate)"),
             ("target", "vgg16-bn"), ("batch_size", "\(batchSize)"), ("learning_rate", "\(learningRate)"),
         ], in: file)
 

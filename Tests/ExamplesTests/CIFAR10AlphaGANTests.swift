@@ -48,14 +48,27 @@ struct CIFAR10AlphaGANTests {
         let labels = try writeSyntheticCIFAR10(to: data, perBatch: 4, testCount: 6, seed: 1)
         let out = scratch.path("cifar.h5")
         // Tiny: one α-GAN step on 4 images, 12 pool images, VGG-16 on 2 → 4 labels.
-        let result = try run("cifar10-alpha-gan", [
+        let arguments = [
             "--data-directory", data.path, "--pool-size", "12", "--test-size", "6", "--latent", "8",
             "--gan-epochs", "1", "--gan-images", "4", "--gan-batch-size", "4", "--initial-size", "2", "--increment", "2",
             "--rounds", "2", "--epochs", "1", "--seeds", "1", "--batch-size", "2", "--out", out,
-        ])
+        ]
+        let result = try run("cifar10-alpha-gan", arguments)
         try #require(result.status == 0, "\(result)")
         #expect(result.stdout.contains("5 training batches") && result.stdout.contains("α-GAN epoch 1"), "\(result)")
+        try checkResults(out, labels: labels)
 
+        // The same command resumes: the α-GAN is loaded, not trained, and the table is the same.
+        let again = try run("cifar10-alpha-gan", arguments)
+        #expect(again.status == 0 && again.stdout.contains("α-GAN loaded") && !again.stdout.contains("α-GAN epoch"), "\(again)")
+        let table = { (run: Run) in run.stdout.components(separatedBy: "round  labels").last?.components(separatedBy: "Wrote").first }
+        #expect(table(again) == table(result))
+        // Other α-GAN settings would mix two generators in one file.
+        expectFailure(try run("cifar10-alpha-gan", arguments + ["--gan-epochs", "2"]), status: 1, naming: ["gan_epochs"])
+    }
+
+    /// The results file of the tiny run: the archived α-GAN, the labels, SNN's moves.
+    private func checkResults(_ out: String, labels: [UInt8]) throws {
         let file = try HDF5File(path: out)
         #expect(try file.group("alpha_gan").intAttribute("epochs_completed") == 1)
         for network in ["encoder", "generator", "code_discriminator", "image_discriminator"] {
