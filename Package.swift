@@ -182,3 +182,43 @@ let package = Package(
         ),
     ]
 )
+
+// MARK: Examples of extending the framework (issue 12): an external labeling program, a generator
+// that is not a network, and the paper's CIFAR-10 experiment. `Tests/ExamplesTests` runs each
+// executable at a small size (depending on them makes `swift test` build them).
+package.products += [
+    .executable(name: "custom-labeling-tool", targets: ["CustomLabelingTool"]),
+    .executable(name: "custom-generator", targets: ["CustomGenerator"]),
+    .executable(name: "cifar10-alpha-gan", targets: ["CIFAR10AlphaGAN"]),
+]
+package.targets += [
+    .executableTarget(
+        name: "CustomLabelingTool",
+        dependencies: [
+            "LatentSampling", "EngineModels", "NeuralNetworks", "TensorEngine", "HDF5Store",
+            "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/CustomLabelingTool",
+        resources: [.copy("wall_labels.py")]
+    ),
+    .executableTarget(
+        name: "CustomGenerator",
+        dependencies: [
+            "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store", "COpenBLAS",
+            "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/CustomGenerator"
+    ),
+    .executableTarget(
+        name: "CIFAR10AlphaGAN",
+        dependencies: [
+            "LatentSampling", "EngineModels", "Datasets", "NeuralNetworks", "TensorEngine", "HDF5Store",
+            "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ],
+        path: "Examples/CIFAR10AlphaGAN"
+    ),
+    .testTarget(
+        name: "ExamplesTests",
+        dependencies: ["CustomLabelingTool", "CustomGenerator", "CIFAR10AlphaGAN", "LatentSampling", "TensorEngine", "HDF5Store"]
+    ),
+]

@@ -13,6 +13,7 @@ packages=(
     libgmsh-dev            # gmsh C API (meshing vessel walls in VasFEM)
     zlib1g-dev             # zlib (gzip IDX files in Datasets, PNG masks in vasfem)
     python3-h5py           # interoperability tests against h5py
+    python3                # the labeling program of Examples/CustomLabelingTool (standard library only)
     dataset-fashion-mnist  # Fashion-MNIST in MNIST's IDX format (experiments)
 )
 
