@@ -13,6 +13,8 @@ packages=(
     libgmsh-dev            # gmsh C API (meshing vessel walls in VasFEM)
     zlib1g-dev             # zlib (gzip IDX files in Datasets, PNG masks in vasfem)
     python3-h5py           # interoperability tests against h5py
+    libopenmpi-dev         # MPI (vasfem label under mpirun/srun: masks spread over ranks)
+    openmpi-bin            # mpirun (vasfem's MPI tests and scaling script)
     dataset-fashion-mnist  # Fashion-MNIST in MNIST's IDX format (experiments)
 )
 
