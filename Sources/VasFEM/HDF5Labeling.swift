@@ -420,11 +420,11 @@ public final class LabelStore {
         try stressSet.write(solved ? r.stress : [Float](repeating: 0, count: size), rows: row)
         try vonMisesSet.write(solved && r.vonMises.count == size ? r.vonMises : [Float](repeating: 0, count: size), rows: row)
         try displacementSet.write(solved && r.displacement.count == 2 * size ? r.displacement : [Float](repeating: 0, count: 2 * size), rows: row)
-        var text = Array(r.message.utf8)
-        if text.count > Self.messageWidth {
-            text = Array(text.prefix(Self.messageWidth))
-            while let last = text.last, last & 0xC0 == 0x80 { text.removeLast() }  // no torn UTF-8 sequence
-            if let last = text.last, last >= 0xC0 { text.removeLast() }
+        var text = [UInt8]()
+        for character in r.message {  // whole characters only: no torn UTF-8 sequence
+            let bytes = Array(String(character).utf8)
+            guard text.count + bytes.count <= Self.messageWidth else { break }
+            text += bytes
         }
         try messageSet.write(text + [UInt8](repeating: 0, count: Self.messageWidth - text.count), rows: row)
         status[r.index] = r.status
@@ -451,7 +451,7 @@ public final class LabelStore {
         lastCheckpoint = DispatchTime.now().uptimeNanoseconds
     }
 
-    /// Publishes the last checkpoint; the store should not be used afterwards.
+    /// Publishes the last checkpoint. The writer's lock on the file is released when the store is deinitialized.
     public func close() throws { try checkpoint() }
 
     /// What the checkpoints cost so far.
