@@ -278,8 +278,10 @@ public final class LabelStore {
     /// Each mask's status (−1 not labeled yet), newton iterations, seconds and rank, as in the file.
     public private(set) var status: [Int32], newtonIterations: [Int32], seconds: [Double], ranks: [Int32], shards: [Int32]
     /// Seconds to wait between checkpoints, as a multiple of the mean checkpoint cost (default 10:
-    /// checkpoints take at most about a tenth of the run).
+    /// checkpoints take at most about a tenth of the run). Used unless ``checkpointInterval`` is set.
     public var checkpointOverheadFactor = 10.0
+    /// Fixed seconds between checkpoints (0: after every mask), instead of ``checkpointOverheadFactor``.
+    public var checkpointInterval: Double?
 
     private let file: HDF5File
     private let stressSet: HDF5Dataset, vonMisesSet: HDF5Dataset, displacementSet: HDF5Dataset, messageSet: HDF5Dataset
@@ -434,7 +436,7 @@ public final class LabelStore {
         shards[r.index] = shardIndex
         dirty = true
         let now = DispatchTime.now().uptimeNanoseconds
-        let wait = checkpointOverheadFactor * file.checkpointStatistics.meanSeconds
+        let wait = checkpointInterval ?? checkpointOverheadFactor * file.checkpointStatistics.meanSeconds
         if Double(now - lastCheckpoint) * 1e-9 >= wait { try checkpoint() }
     }
 
@@ -481,12 +483,16 @@ extension StressLabeler {
     ///
     /// - Parameters:
     ///   - shard: the masks to label (default: all).
+    ///   - retryFailed: label again the masks the file records as failed.
+    ///   - checkpointInterval: fixed seconds between checkpoints (`nil`: ``LabelStore/checkpointOverheadFactor`` decides).
     ///   - progress: called after each mask.
     /// - Throws: ``HDF5LabelingError`` or `HDF5Error` when the batch cannot be read or written.
     public func labelHDF5(input: String, output: String, shard: LabelingShard = .whole, retryFailed: Bool = false,
+                          checkpointInterval: Double? = nil,
                           progress: @escaping @Sendable (LabelingProgress) -> Void = { _ in }) async throws -> HDF5LabelingSummary {
         let batch = try MaskBatch(contentsOf: input)
         let store = try LabelStore(path: output, batch: batch, configuration: configuration, shard: shard)
+        store.checkpointInterval = checkpointInterval
         let pending = store.pending(retryFailed: retryFailed)
         let total = store.shardMaskCount
         let alreadyDone = total - pending.count

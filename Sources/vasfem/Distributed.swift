@@ -142,7 +142,7 @@ final class LocalLabelingPool: @unchecked Sendable {
 /// itself too, and is the only writer of the output; other ranks send their results.
 struct DistributedLabeling {
     var input: String, output: String, configuration: VasFEMConfiguration
-    var shard: LabelingShard, retryFailed: Bool, jobs: Int
+    var shard: LabelingShard, retryFailed: Bool, jobs: Int, checkpointInterval: Double?
     var progress: ProgressReporter
 
     /// Runs this rank's part; returns rank 0's summary line (other ranks return `nil`).
@@ -157,6 +157,7 @@ struct DistributedLabeling {
             do {
                 batch = try MaskBatch(contentsOf: input)
                 store = try LabelStore(path: output, batch: batch, configuration: configuration, shard: shard)
+                store.checkpointInterval = checkpointInterval
             } catch {
                 _ = mpi.broadcast(0)
                 throw error

@@ -85,6 +85,8 @@ extension VasFEMCommand {
         var shard: String?
         @Flag(help: "HDF5 input only: label again the masks an earlier run of this output recorded as failed.")
         var retryFailed = false
+        @Option(help: "HDF5 input only: the most seconds of finished work a kill may lose; a checkpoint of the output is published after a mask when this many seconds have passed since the last (0: after every mask; default: 10 × the mean checkpoint cost, which keeps checkpoints under about 10 % of the run).")
+        var checkpointInterval: Double?
         @Option(help: "Seconds between progress lines on standard error when it is not a terminal.")
         var progressInterval = 10.0
         @Option(help: "Single mask only: write the gmsh mesh here (.msh).")
@@ -96,6 +98,7 @@ extension VasFEMCommand {
                 do { _ = try LabelingShard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
             }
             try OptionCheck.positive(progressInterval, "--progress-interval", atMost: 86_400)
+            if let checkpointInterval { try OptionCheck.nonNegative(checkpointInterval, "--checkpoint-interval", atMost: 86_400) }
         }
 
         func run() async throws {
@@ -108,13 +111,15 @@ extension VasFEMCommand {
                 if MPIJob.isLaunched {
                     // Synchronous from here: every MPI call stays on this thread.
                     let job = DistributedLabeling(input: input, output: out, configuration: configuration, shard: shard,
-                                                  retryFailed: retryFailed, jobs: jobs ?? 1, progress: progress)
+                                                  retryFailed: retryFailed, jobs: jobs ?? 1, checkpointInterval: checkpointInterval,
+                                                  progress: progress)
                     if let line = try job.run() { print(line) }
                     return
                 }
                 let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
                 let labeler = StressLabeler(configuration: configuration, maximumConcurrentMasks: jobs)
-                let s = try await labeler.labelHDF5(input: input, output: out, shard: shard, retryFailed: retryFailed) { progress.update($0) }
+                let s = try await labeler.labelHDF5(input: input, output: out, shard: shard, retryFailed: retryFailed,
+                                                   checkpointInterval: checkpointInterval) { progress.update($0) }
                 progress.finish()
                 print(summaryLine(total: s.masks, labeledNow: s.labeledNow, solved: s.solved, failed: s.failed, seconds: s.seconds,
                                   maskSeconds: s.maskSeconds, workers: "\(jobs) jobs"))

@@ -147,8 +147,9 @@ struct VasFEMScaleTests {
         let out = f.folder + "/killed.h5"
         let process = Process()
         process.executableURL = productsFolder.appendingPathComponent("vasfem")
-        process.arguments = ["label", f.input, "--out", out, "--jobs", "1"] + fastPhysics
-        // Each checkpoint waits 0.3 s before its rename, so the kill lands mid-run (and often mid-checkpoint).
+        process.arguments = ["label", f.input, "--out", out, "--jobs", "1", "--checkpoint-interval", "0"] + fastPhysics
+        // A checkpoint after every mask, each waiting 0.3 s before its rename, so the kill lands mid-run
+        // (and often mid-checkpoint).
         process.environment = ProcessInfo.processInfo.environment.merging(["HDF5STORE_CHECKPOINT_PAUSE": "0.3"]) { $1 }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
