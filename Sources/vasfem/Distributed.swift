@@ -1,5 +1,6 @@
 import CMPI
 import Foundation
+import HDF5Store
 import VasFEM
 
 /// The MPI job this process belongs to, if it was started by a launcher (`mpirun`, `srun`).
@@ -103,22 +104,24 @@ extension [UInt8] {
 /// Labels masks on up to `slots` threads of this process; results are collected for the
 /// MPI thread to pick up (labeling threads never call MPI).
 final class LocalLabelingPool: @unchecked Sendable {
-    let masks: [WallMask], configuration: VasFEMConfiguration, rank: Int32, slots: Int
+    let mask: (Int) throws -> WallMask, configuration: VasFEMConfiguration, rank: Int32, slots: Int
     private let lock = NSLock()
     private var finished: [MaskLabelRecord] = []
     private(set) var running = 0
 
-    init(masks: [WallMask], configuration: VasFEMConfiguration, rank: Int32, slots: Int) {
-        (self.masks, self.configuration, self.rank, self.slots) = (masks, configuration, rank, slots)
+    /// A pool that gets mask i from `mask(i)` (called on the MPI thread).
+    init(mask: @escaping (Int) throws -> WallMask, configuration: VasFEMConfiguration, rank: Int32, slots: Int) {
+        (self.mask, self.configuration, self.rank, self.slots) = (mask, configuration, rank, slots)
     }
 
     /// Free slots (call from the MPI thread only: `running` changes there).
     var free: Int { slots - running }
 
     /// Starts labeling mask `index` on a thread of its own.
-    func start(_ index: Int) {
+    func start(_ index: Int) throws {
+        let mask = try mask(index)
         running += 1
-        let (mask, configuration, rank) = (masks[index], configuration, rank)
+        let (configuration, rank) = (configuration, rank)
         let thread = Thread { [self] in
             let record = MaskLabelRecord.labeling(mask, index: index, configuration: configuration, rank: rank)
             lock.lock(); finished.append(record); lock.unlock()
@@ -165,7 +168,8 @@ struct DistributedLabeling {
             _ = mpi.broadcast(1)
             var pending = store.pending(retryFailed: retryFailed)[...]
             let total = store.shardMaskCount, alreadyDone = total - pending.count
-            let pool = LocalLabelingPool(masks: batch.masks, configuration: configuration, rank: 0, slots: jobs)
+            let masks = batch.masks
+            let pool = LocalLabelingPool(mask: { masks[$0] }, configuration: configuration, rank: 0, slots: jobs)
             var outstanding = [Int](repeating: 0, count: Int(mpi.size))
             var done = 0, failed = 0, maskSeconds = 0.0
             let start = Date()
@@ -191,7 +195,7 @@ struct DistributedLabeling {
             }
             while true {
                 var busy = false
-                while pool.free > 0, let index = pending.popFirst() { pool.start(index); busy = true }
+                while pool.free > 0, let index = pending.popFirst() { failing { try pool.start(index) }; busy = true }
                 for r in pool.takeFinished() { failing { try record(r) }; busy = true }
                 if let message = mpi.probe() {
                     busy = true
@@ -222,28 +226,41 @@ struct DistributedLabeling {
                                failed: inShard.filter { $0 > 0 }.count, seconds: seconds, maskSeconds: maskSeconds,
                                workers: "\(mpi.size) ranks × \(jobs) jobs")
         }
-        // Other ranks: wait for rank 0's go, then label what it assigns until it says stop.
+        // Other ranks: wait for rank 0's go, then label what it assigns until it says stop. Masks
+        // are read from the input one at a time, as assigned (a rank holds only those it labels).
         guard mpi.broadcast(0) == 1 else { mpi.finalize(); exit(1) }  // rank 0 reports the error
-        let batch: MaskBatch
-        do { batch = try MaskBatch(contentsOf: input) } catch {
-            FileHandle.standardError.write(Data("Error: rank \(mpi.rank): \(error)\n".utf8))
+        func fail(_ message: String) -> Never {
+            FileHandle.standardError.write(Data("Error: rank \(mpi.rank): \(message)\n".utf8))
             mpi.abort(1)
         }
-        let pool = LocalLabelingPool(masks: batch.masks, configuration: configuration, rank: mpi.rank, slots: jobs)
-        mpi.send([Int64(jobs)], to: 0, tag: .request)
+        let masks: HDF5Dataset, shape: [Int]
+        do {
+            masks = try HDF5File(path: input, mode: .readOnly).dataset("masks")
+            shape = try masks.shape
+        } catch { fail("\(error)") }
+        guard shape.count == 3 else { fail("\(HDF5LabelingError.badMaskShape(shape))") }
+        let pool = LocalLabelingPool(mask: { i in
+            WallMask(rows: shape[1], columns: shape[2], pixels: try masks.read(as: UInt8.self, rows: i..<(i + 1)))
+        }, configuration: configuration, rank: mpi.rank, slots: jobs)
+        // One mask more than the slots is held in reserve, so that a slot that frees up starts at
+        // once, even while rank 0 is busy publishing a checkpoint.
+        var reserve = [Int]()
+        mpi.send([Int64(jobs + 1)], to: 0, tag: .request)
         while true {
             var busy = false
             for r in pool.takeFinished() { mpi.send(r.encoded(), to: 0, tag: .result); busy = true }
+            while pool.free > 0, !reserve.isEmpty {
+                let index = reserve.removeFirst()
+                do { try pool.start(index) } catch { fail("mask \(index): \(error)") }
+                busy = true
+            }
             if let message = mpi.probe(from: 0) {
                 busy = true
                 let bytes = mpi.receive(from: 0, tag: message.tag, bytes: message.bytes)
                 if message.tag == MPICommunicator.Tag.stop.rawValue { break }
                 for index in bytes.int64s {
-                    guard index >= 0, Int(index) < batch.masks.count else {
-                        FileHandle.standardError.write(Data("Error: rank \(mpi.rank): mask index \(index) out of range\n".utf8))
-                        mpi.abort(1)
-                    }
-                    pool.start(Int(index))
+                    guard index >= 0, Int(index) < shape[0] else { fail("mask index \(index) out of range") }
+                    reserve.append(Int(index))
                 }
             }
             if !busy { usleep(idle) }
