@@ -413,9 +413,13 @@ public final class LabelStore {
     /// - Throws: `HDF5Error`; `HDF5Error.shapeMismatch` when the maps do not fit a row.
     public func record(_ r: MaskLabelRecord) throws { try record(r, shardIndex: Int32(shard.index)) }
 
+    /// Seconds spent writing records (compressing and writing rows), checkpoints not included.
+    public private(set) var writingSeconds = 0.0
+
     /// Writes one mask's result as labeled by shard `shardIndex` (a merge keeps the shard's index).
     func record(_ r: MaskLabelRecord, shardIndex: Int32) throws {
         precondition(r.index >= 0 && r.index < maskCount, "mask index \(r.index) outside 0..<\(maskCount)")
+        let start = DispatchTime.now().uptimeNanoseconds
         let size = rows * columns
         let row = r.index..<(r.index + 1)
         let solved = r.status == 0 && r.stress.count == size
@@ -436,6 +440,7 @@ public final class LabelStore {
         shards[r.index] = shardIndex
         dirty = true
         let now = DispatchTime.now().uptimeNanoseconds
+        writingSeconds += Double(now - start) * 1e-9
         let wait = checkpointInterval ?? checkpointOverheadFactor * file.checkpointStatistics.meanSeconds
         if Double(now - lastCheckpoint) * 1e-9 >= wait { try checkpoint() }
     }
@@ -472,6 +477,8 @@ public struct HDF5LabelingSummary: Sendable {
     public var maskSeconds: Double
     /// The status code of each input mask (−1 where not labeled: other shards).
     public var status: [Int32]
+    /// Seconds spent writing rows, and the checkpoints published (count and seconds).
+    public var writingSeconds = 0.0, checkpoints = HDF5CheckpointStatistics()
 }
 
 extension StressLabeler {
@@ -521,6 +528,6 @@ extension StressLabeler {
         let inShard = (0..<store.maskCount).filter(shard.contains).map { store.status[$0] }
         return HDF5LabelingSummary(masks: total, solved: inShard.filter { $0 == 0 }.count, failed: inShard.filter { $0 > 0 }.count,
                                    labeledNow: done, seconds: Date().timeIntervalSince(start), maskSeconds: maskSeconds,
-                                   status: store.status)
+                                   status: store.status, writingSeconds: store.writingSeconds, checkpoints: store.checkpointStatistics)
     }
 }

@@ -224,7 +224,8 @@ struct DistributedLabeling {
             let seconds = Date().timeIntervalSince(start)
             return summaryLine(total: total, labeledNow: done, solved: inShard.filter { $0 == 0 }.count,
                                failed: inShard.filter { $0 > 0 }.count, seconds: seconds, maskSeconds: maskSeconds,
-                               workers: "\(mpi.size) ranks × \(jobs) jobs")
+                               workers: "\(mpi.size) ranks × \(jobs) jobs", writingSeconds: store.writingSeconds,
+                               checkpoints: store.checkpointStatistics)
         }
         // Other ranks: wait for rank 0's go, then label what it assigns until it says stop. Masks
         // are read from the input one at a time, as assigned (a rank holds only those it labels).
@@ -270,11 +271,13 @@ struct DistributedLabeling {
 }
 
 /// The line `vasfem label` prints at the end of an HDF5 run.
-func summaryLine(total: Int, labeledNow: Int, solved: Int, failed: Int, seconds: Double, maskSeconds: Double, workers: String) -> String {
+func summaryLine(total: Int, labeledNow: Int, solved: Int, failed: Int, seconds: Double, maskSeconds: Double, workers: String,
+                 writingSeconds: Double, checkpoints: HDF5CheckpointStatistics) -> String {
     let n = Double(max(labeledNow, 1))
     let earlier = total - labeledNow
-    return String(format: "labeled %d masks (%d solved, %d failed in the file; %d labeled now, %d earlier) in %.2f s: %.1f ms per mask (wall clock, %@), %.1f ms per mask on one core",
-                  total, solved, failed, labeledNow, earlier, seconds, seconds * 1000 / n, workers, maskSeconds * 1000 / n)
+    return String(format: "labeled %d masks (%d solved, %d failed in the file; %d labeled now, %d earlier) in %.2f s: %.1f ms per mask (wall clock, %@), %.1f ms per mask on one core; writing %.2f ms per mask, %d checkpoints %.3f s",
+                  total, solved, failed, labeledNow, earlier, seconds, seconds * 1000 / n, workers, maskSeconds * 1000 / n,
+                  writingSeconds * 1000 / n, checkpoints.count, checkpoints.seconds)
 }
 
 /// Progress on standard error: done / failed / remaining, rate and time to go. On a

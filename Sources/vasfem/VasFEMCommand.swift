@@ -122,7 +122,8 @@ extension VasFEMCommand {
                                                    checkpointInterval: checkpointInterval) { progress.update($0) }
                 progress.finish()
                 print(summaryLine(total: s.masks, labeledNow: s.labeledNow, solved: s.solved, failed: s.failed, seconds: s.seconds,
-                                  maskSeconds: s.maskSeconds, workers: "\(jobs) jobs"))
+                                  maskSeconds: s.maskSeconds, workers: "\(jobs) jobs", writingSeconds: s.writingSeconds,
+                                  checkpoints: s.checkpoints))
                 return
             }
             guard shard == nil, !retryFailed else { throw ValidationError("--shard and --retry-failed need HDF5 input (.h5)") }
