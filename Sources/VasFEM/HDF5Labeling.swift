@@ -21,8 +21,10 @@ public enum HDF5LabelingError: Error, Equatable, CustomStringConvertible {
         case .badMaskShape(let shape): "dataset `masks` has shape \(shape); expected N×rows×columns"
         case .badShard(let text): "shard '\(text)' is not K/N with integers 0 ≤ K < N (e.g. 3/16)"
         case .notALabelFile(let path, let reason): "\(path) is not a VasFEM label file that can be resumed (\(reason)); delete it or choose another output"
+        case .resumeMismatch(let path, "settings", let difference, _):
+            "\(path) was labeled with other settings (file → this run: \(difference)); delete it or choose another output"
         case .resumeMismatch(let path, let field, let expected, let found):
-            "\(path) was labeled with a different \(field) (file: \(found); this run: \(expected)); delete it or choose another output"
+            "\(path) was labeled with other \(field == "input_digest" ? "input masks (input_digest)" : field) (file: \(found); this run: \(expected)); delete it or choose another output"
         }
     }
 }
@@ -195,6 +197,33 @@ public struct MaskBatch: Sendable {
     }
 }
 
+/// The settings that differ between two `settings` JSON texts, e.g. `systolicPressure 120 → 130,
+/// waveform differs` (nested objects as `material.c1`; long arrays only named).
+func settingsDifference(_ a: String, _ b: String) -> String {
+    func flat(_ text: String) -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return ["": text] }
+        var out = [String: String]()
+        func walk(_ value: Any, _ key: String) {
+            if let dictionary = value as? [String: Any] {
+                for (k, v) in dictionary { walk(v, key.isEmpty ? k : key + "." + k) }
+            } else if let array = value as? [Any], array.count > 4 {
+                out[key] = "\(array.count) values, hash \((array.map { "\($0)" }.joined(separator: ",")).hashValue)"
+            } else {
+                out[key] = "\(value)"
+            }
+        }
+        walk(object, "")
+        return out
+    }
+    let (x, y) = (flat(a), flat(b))
+    let keys = Set(x.keys).union(y.keys).filter { x[$0] != y[$0] }.sorted()
+    guard !keys.isEmpty else { return "formatting only" }
+    return keys.map { key in
+        guard let u = x[key], let v = y[key], !u.contains("values, hash"), !v.contains("values, hash") else { return "\(key) differs" }
+        return "\(key) \(u) → \(v)"
+    }.joined(separator: ", ")
+}
+
 /// The size and digest of a batch, without its masks (what a label file records of its input).
 struct MaskBatchShape {
     var count: Int, rows: Int, columns: Int, digest: String
@@ -321,6 +350,10 @@ public final class LabelStore {
                     throw HDF5LabelingError.notALabelFile(path: path, reason: "no attribute `\(field)`")
                 }
                 guard found == expected else {
+                    if field == "settings" {  // name what differs, not two long JSON texts
+                        let difference = settingsDifference(found.description, expected.description)
+                        throw HDF5LabelingError.resumeMismatch(path: path, field: field, expected: difference, found: "see this run")
+                    }
                     throw HDF5LabelingError.resumeMismatch(path: path, field: field, expected: expected.description, found: found.description)
                 }
             }

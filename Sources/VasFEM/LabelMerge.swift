@@ -25,8 +25,10 @@ public enum LabelMergeError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .noParts: "no shard files to merge"
         case .notALabelFile(let path, let reason): "\(path) is not a VasFEM shard file (\(reason))"
+        case .mismatched(let path, "settings", let difference, let reference, _):
+            "\(path) differs from \(reference) in its settings (\(reference) → \(path): \(difference)): shards must come from the same input and settings"
         case .mismatched(let path, let field, let found, let reference, let value):
-            "\(path) has a different \(field) (\(found)) from \(reference) (\(value)): shards must come from the same input and settings"
+            "\(path) differs from \(reference) in its \(field) (\(found) against \(value)): shards must come from the same input and settings"
         case .overlapping(let shard, let paths): "shard \(shard) appears more than once: \(paths.joined(separator: ", "))"
         case .missing(let shards, let count):
             "missing shard\(shards.count == 1 ? "" : "s") \(shards.map { "\($0)/\(count)" }.joined(separator: ", ")) of \(count)"
@@ -89,6 +91,10 @@ extension LabelStore {
             for (field, found, reference) in [("input (digest)", part.digest, first.digest), ("mask count", "\(part.count)", "\(first.count)"),
                                               ("shard count", "\(part.shard.count)", "\(first.shard.count)"),
                                               ("settings", part.settings, first.settings)] where found != reference {
+                if field == "settings" {  // name what differs, not two long JSON texts
+                    throw LabelMergeError.mismatched(path: part.path, field: field, found: settingsDifference(reference, found),
+                                                     reference: first.path, referenceValue: "")
+                }
                 throw LabelMergeError.mismatched(path: part.path, field: field, found: found, reference: first.path, referenceValue: reference)
             }
         }
