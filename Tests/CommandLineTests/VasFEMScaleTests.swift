@@ -107,7 +107,7 @@ struct VasFEMScaleTests {
         #expect(Set(ranks) == [0, 1], "ranks \(ranks)")
         // An error on rank 0 (here: an output written with other settings) ends every rank, with the message.
         let refused = try mpirun(2, ["label", f.input, "--out", out, "--systolic", "130"] + fastPhysics)
-        expectFailure(refused, naming: ["mpi.h5", "settings"])
+        expectFailure(refused, naming: ["mpi.h5", "settings", "systolicPressure 120 → 130"])
     }
 
     @Test("two shards merged give the one-process file; merge refuses missing, overlapping and mismatched shards")
@@ -135,7 +135,7 @@ struct VasFEMScaleTests {
         let other = f.folder + "/other-settings.h5"
         let labeled = try run("vasfem", ["label", f.input, "--shard", "1/2", "--out", other, "--jobs", "1", "--systolic", "130"] + fastPhysics)
         #expect(labeled.status == 0, "\(labeled)")
-        expectFailure(try run("vasfem", ["merge", parts[0], other, "--out", bad]), status: 1, naming: ["other-settings.h5", "settings"])
+        expectFailure(try run("vasfem", ["merge", parts[0], other, "--out", bad]), status: 1, naming: ["other-settings.h5", "settings", "systolicPressure 120 → 130"])
         expectFailure(try run("vasfem", ["merge", parts[0], parts[1], "--out", parts[0]]), status: 1, naming: ["part-0.h5"])
         #expect(!FileManager.default.fileExists(atPath: bad))
         expectFailure(try run("vasfem", ["label", f.input, "--shard", "2/2", "--out", bad]), status: 64, naming: ["--shard", "2/2"])
