@@ -6,6 +6,8 @@ import LatentSampling
 public enum HDF5LabelingError: Error, Equatable, CustomStringConvertible {
     /// The input dataset `masks` is not three-dimensional (N × rows × columns).
     case badMaskShape([Int])
+    /// The output path is the input's (the input is never written).
+    case outputIsInput(String)
     /// `--shard K/N` text that is not two integers with 0 ≤ K < N.
     case badShard(String)
     /// The output file exists but is not a VasFEM label file this run can resume
@@ -19,6 +21,7 @@ public enum HDF5LabelingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .badMaskShape(let shape): "dataset `masks` has shape \(shape); expected N×rows×columns"
+        case .outputIsInput(let path): "the output \(path) is the input file; choose another output (the input is never written)"
         case .badShard(let text): "shard '\(text)' is not K/N with integers 0 ≤ K < N (e.g. 3/16)"
         case .notALabelFile(let path, let reason): "\(path) is not a VasFEM label file that can be resumed (\(reason)); delete it or choose another output"
         case .resumeMismatch(let path, "settings", let difference, _):
@@ -26,6 +29,14 @@ public enum HDF5LabelingError: Error, Equatable, CustomStringConvertible {
         case .resumeMismatch(let path, let field, let expected, let found):
             "\(path) was labeled with other \(field == "input_digest" ? "input masks (input_digest)" : field) (file: \(found); this run: \(expected)); delete it or choose another output"
         }
+    }
+}
+
+extension HDF5LabelingError {
+    /// Throws ``outputIsInput(_:)`` when `output` names the same file as `input` (after resolving links).
+    public static func checkDistinct(input: String, output: String) throws {
+        let resolve = { (path: String) in URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path }
+        guard resolve(input) != resolve(output) else { throw HDF5LabelingError.outputIsInput(output) }
     }
 }
 
@@ -530,6 +541,7 @@ extension StressLabeler {
     public func labelHDF5(input: String, output: String, shard: LabelingShard = .whole, retryFailed: Bool = false,
                           checkpointInterval: Double? = nil,
                           progress: @escaping @Sendable (LabelingProgress) -> Void = { _ in }) async throws -> HDF5LabelingSummary {
+        try HDF5LabelingError.checkDistinct(input: input, output: output)
         let batch = try MaskBatch(contentsOf: input)
         let store = try LabelStore(path: output, batch: batch, configuration: configuration, shard: shard)
         store.checkpointInterval = checkpointInterval

@@ -158,6 +158,7 @@ struct DistributedLabeling {
             // Open the output first; tell the others whether to go on.
             let batch: MaskBatch, store: LabelStore
             do {
+                try HDF5LabelingError.checkDistinct(input: input, output: output)
                 batch = try MaskBatch(contentsOf: input)
                 store = try LabelStore(path: output, batch: batch, configuration: configuration, shard: shard)
                 store.checkpointInterval = checkpointInterval

@@ -139,6 +139,7 @@ struct VasFEMScaleTests {
         expectFailure(try run("vasfem", ["merge", parts[0], parts[1], "--out", parts[0]]), status: 1, naming: ["part-0.h5"])
         #expect(!FileManager.default.fileExists(atPath: bad))
         expectFailure(try run("vasfem", ["label", f.input, "--shard", "2/2", "--out", bad]), status: 64, naming: ["--shard", "2/2"])
+        expectFailure(try run("vasfem", ["label", f.input, "--out", f.folder + "/./in.h5"]), status: 1, naming: ["in.h5", "is the input"])
     }
 
     @Test("a run killed mid-way and re-run gives the uninterrupted file, labeling only the missing masks")
