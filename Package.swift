@@ -123,10 +123,17 @@ let package = Package(
 
         // MARK: VasFEM (finite-element stress labeler for vessel-wall masks)
         .target(name: "VasFEM", dependencies: ["LatentSampling", "HDF5Store", "COpenBLAS", "CGmsh", "CZlib"]),
+        // MARK: VasFEM at scale (MPI ranks, Slurm shards): MPI is the command's alone, so that
+        // users of the VasFEM library need no MPI.
+        .systemLibrary(
+            name: "CMPI",
+            pkgConfig: "ompi-c",
+            providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]
+        ),
         .executableTarget(
             name: "VasFEMCommand",
             dependencies: [
-                "VasFEM", "HDF5Store", "COpenBLAS",
+                "VasFEM", "HDF5Store", "COpenBLAS", "CMPI",
                 "OptionChecks", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/vasfem"

@@ -14,6 +14,8 @@ packages=(
     zlib1g-dev             # zlib (gzip IDX files in Datasets, PNG masks in vasfem)
     python3-h5py           # interoperability tests against h5py
     python3                # the labeling program of Examples/CustomLabelingTool (standard library only)
+    libopenmpi-dev         # MPI (vasfem label under mpirun/srun: masks spread over ranks)
+    openmpi-bin            # mpirun (vasfem's MPI tests and scaling script)
     dataset-fashion-mnist  # Fashion-MNIST in MNIST's IDX format (experiments)
 )
 

@@ -7,14 +7,14 @@
 
 /// A quadrature rule on the reference triangle: points (ξ, η) and weights that
 /// sum to the reference area ½.
-public struct TriangleQuadrature: Sendable {
+package struct TriangleQuadrature: Sendable {
     /// The quadrature points (ξ, η).
-    public let points: [SIMD2<Double>]
+    package let points: [SIMD2<Double>]
     /// The weights, summing to ½.
-    public let weights: [Double]
+    package let weights: [Double]
 
     /// The 6-point rule exact for polynomials of degree 4 (Dunavant, 1985).
-    public static let degree4: TriangleQuadrature = {
+    package static let degree4: TriangleQuadrature = {
         let a1 = 0.445948490915965, w1 = 0.223381589678011
         let a2 = 0.091576213509771, w2 = 0.109951743655322
         var points: [SIMD2<Double>] = []
@@ -28,36 +28,36 @@ public struct TriangleQuadrature: Sendable {
     }()
 
     /// The 3-point rule exact for polynomials of degree 2 (edge midpoints).
-    public static let degree2 = TriangleQuadrature(
+    package static let degree2 = TriangleQuadrature(
         points: [SIMD2(0.5, 0), SIMD2(0.5, 0.5), SIMD2(0, 0.5)], weights: [1.0 / 6, 1.0 / 6, 1.0 / 6])
 }
 
 /// A Gauss–Legendre rule on the reference edge ξ ∈ [0, 1].
-public struct LineQuadrature: Sendable {
+package struct LineQuadrature: Sendable {
     /// The quadrature points ξ.
-    public let points: [Double]
+    package let points: [Double]
     /// The weights, summing to 1.
-    public let weights: [Double]
+    package let weights: [Double]
 
     /// The 3-point Gauss–Legendre rule, exact for polynomials of degree 5.
-    public static let gauss3: LineQuadrature = {
+    package static let gauss3: LineQuadrature = {
         let s = (0.6).squareRoot() / 2
         return LineQuadrature(points: [0.5 - s, 0.5, 0.5 + s], weights: [5.0 / 18, 8.0 / 18, 5.0 / 18])
     }()
 }
 
 /// The quadratic (P2) Lagrange basis on the reference triangle: the displacement space.
-public enum QuadraticTriangle {
+package enum QuadraticTriangle {
     /// The values N₀…N₅ at (ξ, η).
     @inlinable
-    public static func values(_ x: SIMD2<Double>) -> (Double, Double, Double, Double, Double, Double) {
+    package static func values(_ x: SIMD2<Double>) -> (Double, Double, Double, Double, Double, Double) {
         let l0 = 1 - x.x - x.y, l1 = x.x, l2 = x.y
         return (l0 * (2 * l0 - 1), l1 * (2 * l1 - 1), l2 * (2 * l2 - 1), 4 * l0 * l1, 4 * l1 * l2, 4 * l2 * l0)
     }
 
     /// The gradients ∂Nₐ/∂(ξ, η) at (ξ, η), as six 2-vectors.
     @inlinable
-    public static func gradients(_ x: SIMD2<Double>) -> [SIMD2<Double>] {
+    package static func gradients(_ x: SIMD2<Double>) -> [SIMD2<Double>] {
         let l0 = 1 - x.x - x.y, l1 = x.x, l2 = x.y
         let d0 = SIMD2<Double>(-1, -1), d1 = SIMD2<Double>(1, 0), d2 = SIMD2<Double>(0, 1)
         return [
@@ -68,22 +68,22 @@ public enum QuadraticTriangle {
 }
 
 /// The linear (P1) Lagrange basis on the reference triangle: the pressure space.
-public enum LinearTriangle {
+package enum LinearTriangle {
     /// The values L₀, L₁, L₂ (barycentric coordinates) at (ξ, η).
     @inlinable
-    public static func values(_ x: SIMD2<Double>) -> SIMD3<Double> { SIMD3(1 - x.x - x.y, x.x, x.y) }
+    package static func values(_ x: SIMD2<Double>) -> SIMD3<Double> { SIMD3(1 - x.x - x.y, x.x, x.y) }
 }
 
 /// The quadratic Lagrange basis on the reference edge, nodes (start, end, middle).
-public enum QuadraticEdge {
+package enum QuadraticEdge {
     /// The values at ξ.
     @inlinable
-    public static func values(_ s: Double) -> SIMD3<Double> {
+    package static func values(_ s: Double) -> SIMD3<Double> {
         SIMD3((1 - s) * (1 - 2 * s), s * (2 * s - 1), 4 * s * (1 - s))
     }
     /// The derivatives d/dξ at ξ.
     @inlinable
-    public static func derivatives(_ s: Double) -> SIMD3<Double> {
+    package static func derivatives(_ s: Double) -> SIMD3<Double> {
         SIMD3(4 * s - 3, 4 * s - 1, 4 - 8 * s)
     }
 }

@@ -6,7 +6,7 @@ import Foundation
 /// gmsh keeps one global model per process and is not thread-safe: every gmsh
 /// call in VasFEM goes through ``GmshMesher`` and runs under one process-wide
 /// lock. Only meshing is serialized; assembly and solves run in parallel.
-public enum GmshMesher {
+package enum GmshMesher {
     /// The process-wide lock around every gmsh call.
     static let lock = NSLock()
     /// Whether gmshInitialize has run (read and written under `lock` only).
@@ -18,7 +18,7 @@ public enum GmshMesher {
     /// - Parameters:
     ///   - meshSize: the target element size, in mm.
     ///   - exportPath: when given, the mesh is also written there (gmsh picks the format from the extension, e.g. `.msh`).
-    public static func annulus(innerRadius: Double, outerRadius: Double, center: SIMD2<Double> = .zero,
+    package static func annulus(innerRadius: Double, outerRadius: Double, center: SIMD2<Double> = .zero,
                                meshSize: Double, lumenMeshSize: Double? = nil, exportPath: String? = nil) throws -> TriangleMesh {
         try withModel(meshSize: meshSize, exportPath: exportPath) { check in
             var loops: [Int32] = []
@@ -47,7 +47,7 @@ public enum GmshMesher {
     /// Meshes the wall between an outer contour and a lumen contour (closed
     /// polylines in mm, without repeating the first point), each turned into
     /// Catmull–Rom splines through its points.
-    public static func wall(outer: [SIMD2<Double>], lumen: [SIMD2<Double>], meshSize: Double, lumenMeshSize: Double? = nil,
+    package static func wall(outer: [SIMD2<Double>], lumen: [SIMD2<Double>], meshSize: Double, lumenMeshSize: Double? = nil,
                             exportPath: String? = nil) throws -> TriangleMesh {
         try withModel(meshSize: meshSize, exportPath: exportPath) { check in
             var loops: [Int32] = []

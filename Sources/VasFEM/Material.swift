@@ -42,14 +42,14 @@ public struct MooneyRivlinMaterial: Sendable, Hashable, Codable {
 
     /// The first and second derivatives Ŵ′(Ī₁) and Ŵ″(Ī₁), in kPa.
     @inlinable
-    public func energyDerivatives(isochoricInvariant i1Bar: Double) -> (first: Double, second: Double) {
+    package func energyDerivatives(isochoricInvariant i1Bar: Double) -> (first: Double, second: Double) {
         let e = d1 * d2 * exp(d2 * (i1Bar - 3))
         return (c1 + e, d2 * e)
     }
 
     /// The stress difference σθ − σr = λθ ∂W/∂λθ − λr ∂W/∂λr of an incompressible
     /// plane-strain state with stretches λθ and λr = 1/λθ, in kPa.
-    public func hoopMinusRadialStress(hoopStretch lambda: Double) -> Double {
+    package func hoopMinusRadialStress(hoopStretch lambda: Double) -> Double {
         let i1 = lambda * lambda + 1 / (lambda * lambda) + 1
         return 2 * energyDerivatives(isochoricInvariant: i1).first * (lambda * lambda - 1 / (lambda * lambda))
     }
@@ -59,21 +59,21 @@ public struct MooneyRivlinMaterial: Sendable, Hashable, Codable {
 /// kernels need from the constitutive law.
 ///
 /// Tensors are 2×2, stored row-major as 4-vectors (11, 12, 21, 22).
-public struct ConstitutivePoint: Sendable {
+package struct ConstitutivePoint: Sendable {
     /// The deformation gradient F.
-    public var deformationGradient: SIMD4<Double>
+    package var deformationGradient: SIMD4<Double>
     /// J = det F.
-    public var jacobian: Double
+    package var jacobian: Double
     /// cof F = J F⁻ᵀ = ∂J/∂F.
-    public var cofactor: SIMD4<Double>
+    package var cofactor: SIMD4<Double>
     /// The first Piola–Kirchhoff stress P = ∂W/∂F (in-plane part), in kPa.
-    public var firstPiola: SIMD4<Double>
+    package var firstPiola: SIMD4<Double>
     /// The material tangent 𝔸 = ∂P/∂F, a 4×4 matrix stored as four rows, in kPa.
-    public var tangent: (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>)
+    package var tangent: (SIMD4<Double>, SIMD4<Double>, SIMD4<Double>, SIMD4<Double>)
     /// The isochoric part of the out-of-plane first Piola stress, P₃₃ − p·J, in kPa.
-    public var isochoricOutOfPlanePiola: Double
+    package var isochoricOutOfPlanePiola: Double
     /// The pressure p (the paper's κ) at this point, in kPa.
-    public var pressure: Double
+    package var pressure: Double
 }
 
 extension MooneyRivlinMaterial {
@@ -87,7 +87,7 @@ extension MooneyRivlinMaterial {
     ///     ∂G/∂F = 2α 𝕀 − ⁴⁄₃β (F⊗cof + cof⊗F) + ¹⁰⁄₉ (β/J) I₁ cof⊗cof − ⅔ β I₁ K,
     ///
     /// where K = ∂(cof F)/∂F is the constant matrix that maps F to cof F.
-    public func response(deformationGradient f: SIMD4<Double>, pressure p: Double, withTangent: Bool = true) -> ConstitutivePoint {
+    package func response(deformationGradient f: SIMD4<Double>, pressure p: Double, withTangent: Bool = true) -> ConstitutivePoint {
         let cof = SIMD4<Double>(f[3], -f[2], -f[1], f[0])
         let j = f[0] * f[3] - f[1] * f[2]
         let i1 = (f * f).sum() + 1
@@ -124,7 +124,7 @@ extension MooneyRivlinMaterial {
 
     /// The in-plane Cauchy stress σ = J⁻¹ P Fᵀ (11, 12, 21, 22) and the
     /// out-of-plane component σ₃₃, in kPa.
-    public func cauchyStress(_ point: ConstitutivePoint) -> (inPlane: SIMD4<Double>, outOfPlane: Double) {
+    package func cauchyStress(_ point: ConstitutivePoint) -> (inPlane: SIMD4<Double>, outOfPlane: Double) {
         let P = point.firstPiola, F = point.deformationGradient
         let s11 = P[0] * F[0] + P[1] * F[1]
         let s12 = P[0] * F[2] + P[1] * F[3]

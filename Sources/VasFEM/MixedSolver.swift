@@ -16,16 +16,16 @@ import Foundation
 
 /// A prescribed displacement component at a node: u_component(node) = fraction · value,
 /// with `fraction` the load path's prescribed fraction.
-public struct DisplacementConstraint: Sendable, Hashable {
+package struct DisplacementConstraint: Sendable, Hashable {
     /// The node index.
-    public var node: Int
+    package var node: Int
     /// 0 for x, 1 for y.
-    public var component: Int
+    package var component: Int
     /// The prescribed displacement at full load, in mm.
-    public var value: Double
+    package var value: Double
 
     /// Creates a constraint.
-    public init(node: Int, component: Int, value: Double = 0) {
+    package init(node: Int, component: Int, value: Double = 0) {
         self.node = node
         self.component = component
         self.value = value
@@ -33,14 +33,14 @@ public struct DisplacementConstraint: Sendable, Hashable {
 }
 
 /// One state of the load path.
-public struct LoadState: Sendable, Hashable {
+package struct LoadState: Sendable, Hashable {
     /// The lumen (blood) pressure, in kPa.
-    public var lumenPressure: Double
+    package var lumenPressure: Double
     /// The fraction of the prescribed displacements applied.
-    public var prescribedFraction: Double
+    package var prescribedFraction: Double
 
     /// Creates a load state.
-    public init(lumenPressure: Double, prescribedFraction: Double = 1) {
+    package init(lumenPressure: Double, prescribedFraction: Double = 1) {
         self.lumenPressure = lumenPressure
         self.prescribedFraction = prescribedFraction
     }
@@ -87,50 +87,50 @@ public enum SolverError: Error, Equatable, CustomStringConvertible {
 }
 
 /// The converged solution of a mixed problem.
-public struct MixedSolution: Sendable {
+package struct MixedSolution: Sendable {
     /// The displacement u at every node, in mm.
-    public var displacement: [SIMD2<Double>]
+    package var displacement: [SIMD2<Double>]
     /// The pressure p (the paper's κ) at every triangle vertex (indexed by `TriangleMesh.vertexIndex`), in kPa.
-    public var pressure: [Double]
+    package var pressure: [Double]
     /// Total Newton iterations (linear solves) over all load steps.
-    public var newtonIterations: Int
+    package var newtonIterations: Int
     /// Tangent assemblies and LU factorizations (iterations that did not reuse earlier factors).
-    public var factorizations: Int
+    package var factorizations: Int
     /// Load steps taken, cut-backs included.
-    public var loadSteps: Int
+    package var loadSteps: Int
     /// Cut-backs needed.
-    public var cutBacks: Int
+    package var cutBacks: Int
     /// The largest reaction force at a prescribed component, in mN per mm thickness.
-    public var largestReaction: Double
+    package var largestReaction: Double
     /// Seconds spent assembling and solving linear systems.
-    public var assemblySeconds: Double, linearSolveSeconds: Double
+    package var assemblySeconds: Double, linearSolveSeconds: Double
 }
 
 /// Incompressible hyperelastic plane-strain problem in the Taylor–Hood P2/P1
 /// mixed formulation, solved by Newton–Raphson with banded LU.
-public struct MixedSolver: Sendable {
+package struct MixedSolver: Sendable {
     /// The mesh (reference configuration).
-    public let mesh: TriangleMesh
+    package let mesh: TriangleMesh
     /// The wall material.
-    public let material: MooneyRivlinMaterial
+    package let material: MooneyRivlinMaterial
     /// The edges loaded by the lumen pressure (follower load).
-    public let pressureEdges: [BoundaryEdge]
+    package let pressureEdges: [BoundaryEdge]
     /// The prescribed displacement components.
-    public let constraints: [DisplacementConstraint]
+    package let constraints: [DisplacementConstraint]
 
     /// Global index of the x displacement of each node (y is the next one).
     let displacementDof: [Int]
     /// Global index of the pressure at each vertex.
     let pressureDof: [Int]
     /// The number of unknowns.
-    public let unknownCount: Int
+    package let unknownCount: Int
     /// The half-bandwidth of the tangent after reverse Cuthill–McKee renumbering.
-    public let bandwidth: Int
+    package let bandwidth: Int
     /// Mean element size h = √(area / triangles), in mm.
     let elementSize: Double
 
     /// Sets up the unknowns (renumbered by reverse Cuthill–McKee to shrink the band).
-    public init(mesh: TriangleMesh, material: MooneyRivlinMaterial, pressureEdges: [BoundaryEdge],
+    package init(mesh: TriangleMesh, material: MooneyRivlinMaterial, pressureEdges: [BoundaryEdge],
                 constraints: [DisplacementConstraint]) {
         self.mesh = mesh
         self.material = material
@@ -264,7 +264,7 @@ public struct MixedSolver: Sendable {
     /// iterations of a step, close to the solution, need no new factorization.
     ///
     /// - Throws: ``SolverError`` when a step cannot be completed.
-    public func solve(path: [LoadState], options: NewtonOptions = NewtonOptions()) throws -> MixedSolution {
+    package func solve(path: [LoadState], options: NewtonOptions = NewtonOptions()) throws -> MixedSolution {
         var x = zeroState
         var current = LoadState(lumenPressure: 0, prescribedFraction: 0)
         var stats = NewtonStatistics()

@@ -206,7 +206,7 @@ public struct StressLabeler: LabelingTool {
     /// Meshes a mask's wall (validation, contours, gmsh), optionally writing the mesh to `meshExportPath`.
     ///
     /// - Throws: ``MaskError``, ``ContourError``, ``MeshError``.
-    public static func mesh(for mask: WallMask, configuration: VasFEMConfiguration, meshExportPath: String? = nil) throws -> TriangleMesh {
+    package static func mesh(for mask: WallMask, configuration: VasFEMConfiguration, meshExportPath: String? = nil) throws -> TriangleMesh {
         try mask.validate(rows: configuration.rows, columns: configuration.columns)
         let contours = try WallContours(mask: mask, pixelSize: configuration.pixelSize, spacing: configuration.contourSpacing)
         let mesh = try GmshMesher.wall(outer: contours.outer, lumen: contours.lumen, meshSize: configuration.meshSize,

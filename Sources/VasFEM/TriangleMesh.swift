@@ -3,11 +3,11 @@
 /// An edge on the boundary of the mesh: local edge `edge` (0: nodes 0–3–1,
 /// 1: nodes 1–4–2, 2: nodes 2–5–0) of triangle `triangle`. Walking an edge from
 /// its first to its second vertex keeps the wall on the left.
-public struct BoundaryEdge: Sendable, Hashable {
+package struct BoundaryEdge: Sendable, Hashable {
     /// The triangle index.
-    public var triangle: Int
+    package var triangle: Int
     /// The local edge index, 0, 1 or 2.
-    public var edge: Int
+    package var edge: Int
 }
 
 /// Problems with a mesh: degenerate geometry is an error, never a crash.
@@ -43,30 +43,30 @@ public enum MeshError: Error, Equatable, CustomStringConvertible {
 ///
 /// Displacements live on all nodes (P2); the pressure lives on the triangle
 /// vertices (P1). Triangles are stored counter-clockwise.
-public struct TriangleMesh: Sendable {
+package struct TriangleMesh: Sendable {
     /// Node coordinates X, in mm.
-    public let nodes: [SIMD2<Double>]
+    package let nodes: [SIMD2<Double>]
     /// Six node indices per triangle (gmsh order), flattened.
-    public let triangles: [Int]
+    package let triangles: [Int]
     /// For each node, its index among the vertices (the pressure unknowns), or −1 for a mid-edge node.
-    public let vertexIndex: [Int]
+    package let vertexIndex: [Int]
     /// The number of triangle vertices (pressure unknowns).
-    public let vertexCount: Int
+    package let vertexCount: Int
     /// Boundary edges on the holes of the domain (the lumen border, where blood pressure acts).
-    public let holeEdges: [BoundaryEdge]
+    package let holeEdges: [BoundaryEdge]
     /// Boundary edges on the outer border.
-    public let outerEdges: [BoundaryEdge]
+    package let outerEdges: [BoundaryEdge]
     /// The number of holes (closed boundary loops with the domain outside).
-    public let holeCount: Int
+    package let holeCount: Int
     /// The smallest scaled Jacobian (min det J / max det J within an element) over all elements; 1 for straight-sided triangles.
-    public let minimumScaledJacobian: Double
+    package let minimumScaledJacobian: Double
 
     /// The number of triangles.
-    public var triangleCount: Int { triangles.count / 6 }
+    package var triangleCount: Int { triangles.count / 6 }
 
     /// The node indices of local edge `edge` (start vertex, end vertex, middle) of triangle `t`.
     @inlinable
-    public func edgeNodes(_ e: BoundaryEdge) -> (Int, Int, Int) {
+    package func edgeNodes(_ e: BoundaryEdge) -> (Int, Int, Int) {
         let base = 6 * e.triangle
         return (triangles[base + e.edge], triangles[base + (e.edge + 1) % 3], triangles[base + 3 + e.edge])
     }
@@ -76,7 +76,7 @@ public struct TriangleMesh: Sendable {
     ///
     /// - Parameter minimumScaledJacobian: elements whose scaled Jacobian falls below this are an error.
     /// - Throws: ``MeshError``.
-    public init(nodes: [SIMD2<Double>], triangles input: [Int], minimumScaledJacobian threshold: Double = 0.05) throws {
+    package init(nodes: [SIMD2<Double>], triangles input: [Int], minimumScaledJacobian threshold: Double = 0.05) throws {
         guard input.count >= 6, input.count % 6 == 0 else { throw MeshError.noElements }
         var tris = input
         let n = nodes.count
@@ -166,7 +166,7 @@ public struct TriangleMesh: Sendable {
     }
 
     /// The area of the reference domain, in mm².
-    public var area: Double {
+    package var area: Double {
         var total = 0.0
         forEachQuadraturePoint { _, _, _, w in total += w }
         return total
@@ -197,7 +197,7 @@ public struct TriangleMesh: Sendable {
 ///
 /// Triangles are bucketed on a uniform grid by their bounding boxes; the local
 /// coordinates come from Newton's method on the isoparametric map.
-public struct MeshLocator: Sendable {
+package struct MeshLocator: Sendable {
     let mesh: TriangleMesh
     let origin: SIMD2<Double>
     let cell: Double
@@ -205,7 +205,7 @@ public struct MeshLocator: Sendable {
     let buckets: [[Int]]
 
     /// Indexes the triangles of `mesh`.
-    public init(_ mesh: TriangleMesh) {
+    package init(_ mesh: TriangleMesh) {
         self.mesh = mesh
         var lo = SIMD2<Double>(repeating: .infinity), hi = SIMD2<Double>(repeating: -.infinity)
         for x in mesh.nodes { lo = pointwiseMin(lo, x); hi = pointwiseMax(hi, x) }
@@ -225,7 +225,7 @@ public struct MeshLocator: Sendable {
 
     /// The local coordinates (ξ, η) of X in triangle t, by Newton's method on
     /// x(ξ) = Σ Nₐ(ξ) Xₐ, started from the straight-sided estimate.
-    public func localCoordinates(of x: SIMD2<Double>, in t: Int) -> SIMD2<Double> {
+    package func localCoordinates(of x: SIMD2<Double>, in t: Int) -> SIMD2<Double> {
         let tri = mesh.triangles
         let a = mesh.nodes[tri[6 * t]], b = mesh.nodes[tri[6 * t + 1]], c = mesh.nodes[tri[6 * t + 2]]
         let det = cross(b - a, c - a)
@@ -253,7 +253,7 @@ public struct MeshLocator: Sendable {
     /// The triangle containing X and the local coordinates there; when X lies
     /// outside the mesh (a pixel centre just beyond the smoothed boundary), the
     /// nearest triangle with local coordinates clamped onto it.
-    public func locate(_ x: SIMD2<Double>) -> (triangle: Int, local: SIMD2<Double>) {
+    package func locate(_ x: SIMD2<Double>) -> (triangle: Int, local: SIMD2<Double>) {
         let c = min(max(0, Int(((x.x - origin.x) / cell).rounded(.down))), columns - 1)
         let r = min(max(0, Int(((x.y - origin.y) / cell).rounded(.down))), rows - 1)
         var best = (triangle: -1, local: SIMD2<Double>.zero, outside: Double.infinity)

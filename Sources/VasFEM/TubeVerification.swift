@@ -18,7 +18,7 @@ public enum TubeVerification {
         /// Wall-clock seconds (meshing and solve).
         public var seconds: Double
         /// The solved annulus.
-        public var analysis: WallAnalysis
+        package var analysis: WallAnalysis
     }
 
     /// Meshes the annulus A ≤ R ≤ B (mm) at `meshSize`, ramps the lumen pressure

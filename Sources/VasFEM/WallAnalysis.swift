@@ -1,26 +1,26 @@
 import Foundation
 
 /// The stress state at one material point of the deformed wall.
-public struct StressSample: Sendable, Hashable {
+package struct StressSample: Sendable, Hashable {
     /// The in-plane Cauchy stress σ (11, 12, 21, 22), in kPa.
-    public var cauchy: SIMD4<Double>
+    package var cauchy: SIMD4<Double>
     /// The out-of-plane Cauchy stress σ₃₃ (plane strain), in kPa.
-    public var outOfPlane: Double
+    package var outOfPlane: Double
     /// The displacement u at the point, in mm.
-    public var displacement: SIMD2<Double>
+    package var displacement: SIMD2<Double>
 
     /// The larger in-plane principal Cauchy stress, in kPa (the stress map's value).
-    public var maximumPrincipal: Double {
+    package var maximumPrincipal: Double {
         let mean = (cauchy[0] + cauchy[3]) / 2, half = (cauchy[0] - cauchy[3]) / 2
         return mean + (half * half + cauchy[1] * cauchy[1]).squareRoot()
     }
     /// The smaller in-plane principal Cauchy stress, in kPa.
-    public var minimumPrincipal: Double {
+    package var minimumPrincipal: Double {
         let mean = (cauchy[0] + cauchy[3]) / 2, half = (cauchy[0] - cauchy[3]) / 2
         return mean - (half * half + cauchy[1] * cauchy[1]).squareRoot()
     }
     /// The von Mises stress of the full 3-D Cauchy stress (σ₃₃ included), in kPa.
-    public var vonMises: Double {
+    package var vonMises: Double {
         let (s11, s22, s33, s12) = (cauchy[0], cauchy[3], outOfPlane, cauchy[1])
         let d = (s11 - s22) * (s11 - s22) + (s22 - s33) * (s22 - s33) + (s33 - s11) * (s33 - s11)
         return (0.5 * d + 3 * s12 * s12).squareRoot()
@@ -29,17 +29,17 @@ public struct StressSample: Sendable, Hashable {
 
 /// A solved vessel wall: the mesh, the material, the converged mixed solution,
 /// and stress evaluation anywhere in the reference configuration.
-public struct WallAnalysis: Sendable {
+package struct WallAnalysis: Sendable {
     /// The reference mesh.
-    public let mesh: TriangleMesh
+    package let mesh: TriangleMesh
     /// The wall material.
-    public let material: MooneyRivlinMaterial
+    package let material: MooneyRivlinMaterial
     /// The converged displacement and pressure fields with solver statistics.
-    public let solution: MixedSolution
+    package let solution: MixedSolution
     /// The number of unknowns (displacements and pressures).
-    public let unknownCount: Int
+    package let unknownCount: Int
     /// The half-bandwidth of the tangent matrix.
-    public let bandwidth: Int
+    package let bandwidth: Int
     let locator: MeshLocator
     /// The rigid motion that the point supports left in the solution, removed from reported
     /// displacements and stress axes: the best-fit (area-weighted least-squares) rotation φ
@@ -57,7 +57,7 @@ public struct WallAnalysis: Sendable {
     /// reactions must therefore balance nothing: they vanish (up to the solver
     /// tolerance; `MixedSolution.largestReaction` reports them), and the stress
     /// field is that of the unsupported wall.
-    public static func rigidBodySupports(_ mesh: TriangleMesh) -> [DisplacementConstraint] {
+    package static func rigidBodySupports(_ mesh: TriangleMesh) -> [DisplacementConstraint] {
         var left = -1, right = -1
         for node in 0..<mesh.nodes.count where mesh.vertexIndex[node] >= 0 {
             let x = mesh.nodes[node]
@@ -72,7 +72,7 @@ public struct WallAnalysis: Sendable {
     /// mesh's hole edges, rigid-body supports of ``rigidBodySupports(_:)``).
     ///
     /// - Throws: ``MeshError/unexpectedBoundary(outerLoops:holes:)`` when the mesh has no lumen; ``SolverError``.
-    public static func solve(mesh: TriangleMesh, material: MooneyRivlinMaterial, path: [LoadState],
+    package static func solve(mesh: TriangleMesh, material: MooneyRivlinMaterial, path: [LoadState],
                              options: NewtonOptions = NewtonOptions()) throws -> WallAnalysis {
         guard mesh.holeCount == 1 else { throw MeshError.unexpectedBoundary(outerLoops: 1, holes: mesh.holeCount) }
         let solver = MixedSolver(mesh: mesh, material: material, pressureEdges: mesh.holeEdges,
@@ -83,7 +83,7 @@ public struct WallAnalysis: Sendable {
     }
 
     /// Creates an analysis from a solution already computed on `mesh`.
-    public init(mesh: TriangleMesh, material: MooneyRivlinMaterial, solution: MixedSolution, unknownCount: Int, bandwidth: Int) {
+    package init(mesh: TriangleMesh, material: MooneyRivlinMaterial, solution: MixedSolution, unknownCount: Int, bandwidth: Int) {
         self.init(mesh: mesh, material: material, solution: solution, unknownCount: unknownCount, bandwidth: bandwidth,
                   locator: MeshLocator(mesh))
     }
@@ -118,7 +118,7 @@ public struct WallAnalysis: Sendable {
     }
 
     /// Removes the supports' rigid motion from a deformed position: x′ = R(−φ)(x − x̄) + X̄.
-    public func canonicalPosition(_ x: SIMD2<Double>) -> SIMD2<Double> {
+    package func canonicalPosition(_ x: SIMD2<Double>) -> SIMD2<Double> {
         let c = cos(rigidRotation), s = sin(rigidRotation), d = x - deformedCentroid
         return SIMD2(c * d.x + s * d.y, -s * d.x + c * d.y) + referenceCentroid
     }
@@ -129,13 +129,13 @@ public struct WallAnalysis: Sendable {
     /// on it). The point is located in
     /// the mesh (or, just outside it, on the nearest element) and evaluated from the
     /// P2 displacement gradient and the P1 pressure there.
-    public func stress(atReferencePoint x: SIMD2<Double>) -> StressSample {
+    package func stress(atReferencePoint x: SIMD2<Double>) -> StressSample {
         let (t, s) = locator.locate(x)
         return stress(inTriangle: t, local: s)
     }
 
     /// The stress in triangle `t` at local coordinates (ξ, η).
-    public func stress(inTriangle t: Int, local s: SIMD2<Double>) -> StressSample {
+    package func stress(inTriangle t: Int, local s: SIMD2<Double>) -> StressSample {
         let g = QuadraticTriangle.gradients(s)
         let v = QuadraticTriangle.values(s)
         let values = [v.0, v.1, v.2, v.3, v.4, v.5]
@@ -173,7 +173,7 @@ public struct WallAnalysis: Sendable {
 
     /// The deformed positions of the lumen border's vertices, in mm, in boundary order
     /// (rigid motion removed, as for ``stress(atReferencePoint:)``).
-    public var deformedLumen: [SIMD2<Double>] {
+    package var deformedLumen: [SIMD2<Double>] {
         var next: [Int: Int] = [:]
         for e in mesh.holeEdges {
             let (a, b, _) = mesh.edgeNodes(e)

@@ -25,11 +25,11 @@ public enum ContourError: Error, Equatable, CustomStringConvertible {
 /// border counter-clockwise and the lumen clockwise (the wall on the left of both).
 ///
 /// Pixel (row i, column j) has its centre at x = (j + ½)·h, y = (i + ½)·h, with h the pixel size.
-public struct WallContours: Sendable {
+package struct WallContours: Sendable {
     /// The outer border, counter-clockwise, without repeating the first point.
-    public var outer: [SIMD2<Double>]
+    package var outer: [SIMD2<Double>]
     /// The lumen border, clockwise, without repeating the first point.
-    public var lumen: [SIMD2<Double>]
+    package var lumen: [SIMD2<Double>]
 
     /// Traces the wall boundary of a valid mask at sub-pixel accuracy.
     ///
@@ -45,7 +45,7 @@ public struct WallContours: Sendable {
     ///   - pixelSize: h, in mm.
     ///   - spacing: the arc-length spacing of the resampled curves, in mm.
     /// - Throws: ``ContourError``.
-    public init(mask: WallMask, pixelSize: Double, spacing: Double) throws {
+    package init(mask: WallMask, pixelSize: Double, spacing: Double) throws {
         // One loop inside the other, as a wall around a lumen should trace.
         func nested(_ loops: [[SIMD2<Double>]]) -> Bool {
             guard loops.count == 2 else { return false }

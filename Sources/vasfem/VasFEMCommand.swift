@@ -11,7 +11,7 @@ struct VasFEMCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "vasfem",
         abstract: "Systolic stress maps of vessel-wall masks (incompressible Mooney–Rivlin, P2/P1 finite elements).",
-        subcommands: [Label.self, Bench.self])
+        subcommands: [Label.self, Merge.self, Bench.self])
 }
 
 /// Options shared by the subcommands: the physical setting and the mesh.
@@ -69,19 +69,6 @@ struct PhysicsOptions: ParsableArguments {
     }
 }
 
-/// A progress bar on standard error.
-final class ProgressBar: @unchecked Sendable {
-    let lock = NSLock()
-    func update(_ done: Int, of total: Int) {
-        lock.lock(); defer { lock.unlock() }
-        let width = 40
-        let filled = total == 0 ? width : width * done / total
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        FileHandle.standardError.write("\r[\(bar)] \(done)/\(total)".data(using: .utf8)!)
-        if done == total { FileHandle.standardError.write("\n".data(using: .utf8)!) }
-    }
-}
-
 extension VasFEMCommand {
     struct Label: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -89,16 +76,29 @@ extension VasFEMCommand {
 
         @Argument(help: "Input masks (.h5) or a single mask (.png, .txt, .pgm).")
         var input: String
-        @Option(help: "Output: .h5 for HDF5 input; for a single mask a CSV grid of the max principal stress (kPa).")
+        @Option(help: "Output: .h5 for HDF5 input (resumed when it exists); for a single mask a CSV grid of the max principal stress (kPa).")
         var out: String?
         @OptionGroup var physics: PhysicsOptions
-        @Option(help: "Masks solved in parallel.")
-        var jobs = ProcessInfo.processInfo.activeProcessorCount
+        @Option(help: "Masks solved in parallel (per MPI rank under mpirun/srun; default: the processor count, or 1 per rank under MPI).")
+        var jobs: Int?
+        @Option(help: "HDF5 input only: label shard K of N (masks i with i mod N = K), e.g. a Slurm array task's $SLURM_ARRAY_TASK_ID/$SLURM_ARRAY_TASK_COUNT; join the parts with `vasfem merge`.")
+        var shard: String?
+        @Flag(help: "HDF5 input only: label again the masks an earlier run of this output recorded as failed.")
+        var retryFailed = false
+        @Option(help: "HDF5 input only: the most seconds of finished work a kill may lose; a checkpoint of the output is published after a mask when this many seconds have passed since the last (0: after every mask; default: 10 × the mean checkpoint cost, which keeps checkpoints under about 10 % of the run).")
+        var checkpointInterval: Double?
+        @Option(help: "Seconds between progress lines on standard error when it is not a terminal.")
+        var progressInterval = 10.0
         @Option(help: "Single mask only: write the gmsh mesh here (.msh).")
         var meshOut: String?
 
         func validate() throws {
-            try OptionCheck.count(jobs, "--jobs", in: 1...OptionCheck.maximumThreads)
+            if let jobs { try OptionCheck.count(jobs, "--jobs", in: 1...OptionCheck.maximumThreads) }
+            if let shard {
+                do { _ = try LabelingShard(parsing: shard) } catch { throw ValidationError("--shard: \(error)") }
+            }
+            try OptionCheck.positive(progressInterval, "--progress-interval", atMost: 86_400)
+            if let checkpointInterval { try OptionCheck.nonNegative(checkpointInterval, "--checkpoint-interval", atMost: 86_400) }
         }
 
         func run() async throws {
@@ -106,14 +106,27 @@ extension VasFEMCommand {
             let configuration = try physics.configuration()
             if input.lowercased().hasSuffix(".h5") || input.lowercased().hasSuffix(".hdf5") {
                 guard let out else { throw ValidationError("--out OUT.h5 is required with HDF5 input") }
-                let bar = ProgressBar()
+                let shard = try shard.map(LabelingShard.init(parsing:)) ?? .whole
+                let progress = ProgressReporter(interval: progressInterval)
+                if MPIJob.isLaunched {
+                    // Synchronous from here: every MPI call stays on this thread.
+                    let job = DistributedLabeling(input: input, output: out, configuration: configuration, shard: shard,
+                                                  retryFailed: retryFailed, jobs: jobs ?? 1, checkpointInterval: checkpointInterval,
+                                                  progress: progress)
+                    if let line = try job.run() { print(line) }
+                    return
+                }
+                let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
                 let labeler = StressLabeler(configuration: configuration, maximumConcurrentMasks: jobs)
-                let s = try await labeler.labelHDF5(input: input, output: out) { bar.update($0, of: $1) }
-                let n = Double(max(s.masks, 1))
-                print(String(format: "labeled %d masks (%d solved, %d failed) in %.2f s: %.1f ms per mask (wall clock, %d jobs), %.1f ms per mask on one core",
-                             s.masks, s.solved, s.masks - s.solved, s.seconds, s.seconds * 1000 / n, jobs, s.maskSeconds * 1000 / n))
+                let s = try await labeler.labelHDF5(input: input, output: out, shard: shard, retryFailed: retryFailed,
+                                                   checkpointInterval: checkpointInterval) { progress.update($0) }
+                progress.finish()
+                print(summaryLine(total: s.masks, labeledNow: s.labeledNow, solved: s.solved, failed: s.failed, seconds: s.seconds,
+                                  maskSeconds: s.maskSeconds, workers: "\(jobs) jobs", writingSeconds: s.writingSeconds,
+                                  checkpoints: s.checkpoints))
                 return
             }
+            guard shard == nil, !retryFailed else { throw ValidationError("--shard and --retry-failed need HDF5 input (.h5)") }
             let mask = try WallMask(contentsOfFile: input)
             let map = try StressLabeler.stressMap(for: mask, configuration: configuration, meshExportPath: meshOut)
             if let out {
@@ -130,6 +143,27 @@ extension VasFEMCommand {
         }
     }
 
+    struct Merge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Join the shard files of `vasfem label --shard K/N` (all N, each complete, same input and settings) into one label file.")
+
+        @Argument(help: "The shard files (part-0.h5 ... part-<N-1>.h5, any order).")
+        var parts: [String]
+        @Option(help: "The merged label file.")
+        var out: String
+
+        func validate() throws {
+            guard !parts.isEmpty else { throw ValidationError("give the shard files to merge") }
+        }
+
+        func run() throws {
+            let start = Date()
+            let s = try LabelStore.merge(parts: parts, output: out)
+            print(String(format: "merged %d shards: %d masks (%d solved, %d failed) into %@ in %.2f s",
+                         s.parts, s.masks, s.solved, s.failed, out, Date().timeIntervalSince(start)))
+        }
+    }
+
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Label a fixed set of synthetic masks and verify against the exact thick-walled tube; prints JSON lines.")
@@ -143,9 +177,12 @@ extension VasFEMCommand {
         var jobs = ProcessInfo.processInfo.activeProcessorCount
         @Option(help: "Only write the benchmark masks to this HDF5 file (dataset `masks`, attribute `names`) and stop.")
         var writeMasks: String?
+        @Option(help: "With --write-masks: write this many masks (the benchmark set, then seeded lumpy walls) instead of the 10 of the benchmark set.")
+        var count: Int?
 
         func validate() throws {
             try OptionCheck.count(jobs, "--jobs", in: 1...OptionCheck.maximumThreads)
+            if let count { try OptionCheck.count(count, "--count", in: 1...10_000_000) }
             if let lumenFactor { try OptionCheck.positive(lumenFactor, "--lumen-factor", atMost: 100) }
             _ = try meshSizes()
         }
@@ -167,7 +204,11 @@ extension VasFEMCommand {
             openblas_set_num_threads(1)
             let configuration = try physics.configuration()
             if let writeMasks {
-                let set = SyntheticMasks.benchmarkSet
+                var set = SyntheticMasks.benchmarkSet
+                if let count {
+                    set = Array(set.prefix(count))
+                    set += (0..<max(0, count - set.count)).map { ("lumpy-\(100 + $0)", SyntheticMasks.lumpy(seed: UInt64(100 + $0))) }
+                }
                 let file = try HDF5File(path: writeMasks, mode: .truncate)
                 let masks = try file.createDataset("masks", values: set.flatMap(\.mask.pixels), shape: [set.count, 64, 64])
                 try masks.setAttribute("names", set.map(\.name))

@@ -45,7 +45,7 @@ struct MaskFileTests {
 
 @Suite("HDF5 batches")
 struct HDF5BatchTests {
-    @Test("labelHDF5 writes stress, von Mises, displacement, per-mask status with messages, and the settings")
+    @Test("labelHDF5 writes stress, von Mises, displacement, per-mask status and messages, accounting, and the settings")
     func roundTrip() async throws {
         let dir = FileManager.default.temporaryDirectory
         let input = dir.appendingPathComponent("vasfem-in-\(getpid()).h5").path
@@ -58,7 +58,7 @@ struct HDF5BatchTests {
             try file.createDataset("masks", values: good.pixels + noLumen.pixels, shape: [2, 64, 64])
         }
         let summary = try await StressLabeler(configuration: coarse, maximumConcurrentMasks: 2).labelHDF5(input: input, output: output)
-        #expect(summary.masks == 2 && summary.solved == 1 && summary.status == [0, 7])
+        #expect(summary.masks == 2 && summary.solved == 1 && summary.failed == 1 && summary.labeledNow == 2 && summary.status == [0, 7])
         let file = try HDF5File(path: output, mode: .readOnly)
         let stress = try file.dataset("stress")
         #expect(try stress.shape == [2, 64, 64])
@@ -71,7 +71,14 @@ struct HDF5BatchTests {
         #expect(try file.dataset("displacement").shape == [2, 64, 64, 2])
         let status = try file.dataset("status")
         #expect(try status.read(as: Int32.self) == [0, 7])
-        #expect(try status.stringArrayAttribute("messages") == ["", MaskError.noLumen.description])
+        let messages = try file.dataset("messages").read(as: UInt8.self)
+        #expect(messages.count == 2 * LabelStore.messageWidth)
+        #expect(messages[..<LabelStore.messageWidth].allSatisfy { $0 == 0 })
+        #expect(String(decoding: messages[LabelStore.messageWidth...].prefix { $0 != 0 }, as: UTF8.self) == MaskError.noLumen.description)
+        #expect(try file.dataset("newton_iterations").read(as: Int32.self)[0] == Int32(direct.newtonIterations))
+        #expect(try file.dataset("rank").read(as: Int32.self) == [0, 0])
+        #expect(try file.dataset("shard").read(as: Int32.self) == [0, 0])
+        #expect(try file.dataset("seconds").read(as: Double.self).allSatisfy { $0 > 0 })
         #expect(try file.doubleAttribute("systolic_mmHg") == 120)
         #expect(try file.doubleAttribute("mesh_size_mm") == coarse.meshSize)
     }
