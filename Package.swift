@@ -17,9 +17,11 @@
 //   CTensorKernels (the engine's element-wise kernels in C, AVX2 + FMA chosen at start-up)
 //
 // Reports (figures as PNG and SVG, the HTML report; the `report` tool and `swift package report`)
-// depends only on LatentSampling, HDF5Store and CZlib.
+// depends only on LatentSampling, HDF5Store and ImageFiles.
+// ImageFiles (PNG decoding and encoding through zlib) depends only on CZlib; VasFEM reads mask
+// PNGs with it, Reports writes figures with it.
 // Datasets depends only on HDF5Store and CZlib (gzip), VasFEM on LatentSampling (for the
-// LabelingTool role), HDF5Store, LAPACKE, gmsh and zlib (PNG masks): neither on the engine.
+// LabelingTool role), HDF5Store, LAPACKE, gmsh and ImageFiles: neither on the engine.
 //
 // No `unsafeFlags` anywhere: packages that use them cannot be depended upon.
 import PackageDescription
@@ -42,6 +44,7 @@ let package = Package(
         .executable(name: "latent-sampling", targets: ["LatentSamplingTool"]),
         // MARK: Reports (products)
         .library(name: "Reports", targets: ["Reports"]),
+        .library(name: "ImageFiles", targets: ["ImageFiles"]),
         .executable(name: "report", targets: ["ReportTool"]),
         .plugin(name: "ReportPlugin", targets: ["ReportPlugin"]),
     ],
@@ -78,6 +81,10 @@ let package = Package(
 
         // MARK: Dataset readers (IDX/MNIST, CIFAR-10, HDF5)
         .target(name: "Datasets", dependencies: ["CZlib", "HDF5Store"]),
+
+        // MARK: Image files (PNG: every colour type and bit depth read, 8-bit RGBA written)
+        .target(name: "ImageFiles", dependencies: ["CZlib"]),
+        .testTarget(name: "ImageFilesTests", dependencies: ["ImageFiles"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
 
         // MARK: Tensor engine and neural networks
@@ -122,7 +129,7 @@ let package = Package(
         ),
 
         // MARK: VasFEM (finite-element stress labeler for vessel-wall masks)
-        .target(name: "VasFEM", dependencies: ["LatentSampling", "HDF5Store", "COpenBLAS", "CGmsh", "CZlib"]),
+        .target(name: "VasFEM", dependencies: ["LatentSampling", "HDF5Store", "COpenBLAS", "CGmsh", "ImageFiles"]),
         // MARK: VasFEM at scale (MPI ranks, Slurm shards): MPI is the command's alone, so that
         // users of the VasFEM library need no MPI.
         .systemLibrary(
@@ -138,17 +145,17 @@ let package = Package(
             ],
             path: "Sources/vasfem"
         ),
-        .testTarget(name: "VasFEMTests", dependencies: ["VasFEM", "HDF5Store"]),
+        .testTarget(name: "VasFEMTests", dependencies: ["VasFEM", "HDF5Store", "ImageFiles"]),
 
         // MARK: Reports: figures (PNG via zlib, SVG), the HTML report, the `report` tool and its
         // SwiftPM command plugin (`swift package report FILE.h5`).
-        .target(name: "Reports", dependencies: ["LatentSampling", "HDF5Store", "CZlib"]),
+        .target(name: "Reports", dependencies: ["LatentSampling", "HDF5Store", "ImageFiles"]),
         .executableTarget(
             name: "ReportTool",
             dependencies: ["Reports", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Sources/report"
         ),
-        .testTarget(name: "ReportsTests", dependencies: ["Reports", "LatentSampling", "HDF5Store", "CZlib"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "LatentSampling", "HDF5Store", "ImageFiles"]),
         .plugin(
             name: "ReportPlugin",
             capability: .command(intent: .custom(verb: "report",

@@ -13,7 +13,7 @@ harnesses=("${@:-${all[@]}}")
 out=.build/fuzz
 mkdir -p "$out"
 
-masks=(Sources/VasFEM/PNGReader.swift Sources/VasFEM/MaskFile.swift Sources/VasFEM/WallMask.swift)
+masks=(Sources/ImageFiles/*.swift Sources/VasFEM/MaskFile.swift Sources/VasFEM/WallMask.swift)
 datasets=(Sources/Datasets/*.swift)
 hdf5store=(Sources/HDF5Store/*.swift)
 hdf5=(-I Sources/CHDF5 -Xcc -I/usr/include/hdf5/serial -L/usr/lib/x86_64-linux-gnu/hdf5/serial)
@@ -30,7 +30,7 @@ for harness in "${harnesses[@]}"; do
     copies="$out/src/$harness"
     rm -rf "$copies"; mkdir -p "$copies"
     for source in "${sources[@]}"; do
-        sed -E '/^import (HDF5Store|Datasets|VasFEM|LatentSampling)$/d' "$source" > "$copies/$(basename "$source")"
+        sed -E '/^import (HDF5Store|Datasets|VasFEM|LatentSampling|ImageFiles)$/d' "$source" > "$copies/$(basename "$source")"
     done
     sources=("$copies"/*.swift)
     swiftc -sanitize=fuzzer,address -parse-as-library -O -g -module-name "Fuzz_$harness" \

@@ -1,4 +1,5 @@
 import Foundation
+import ImageFiles
 
 /// A perceptually uniform colour map, piecewise linear between 17 samples of matplotlib's
 /// map of the same name (viridis and magma: CC0, van der Walt and Smith).

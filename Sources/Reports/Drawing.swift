@@ -1,4 +1,5 @@
 import Foundation
+import ImageFiles
 
 /// An sRGB colour with opacity, components in 0…1.
 public struct Colour: Sendable, Hashable {

@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Store
 import LatentSampling
+import ImageFiles
 
 /// What the latent-trajectory figure needs and a run's log does not keep: the pool's codes
 /// E(D) (with their classes, when the pool has them) and, for a few selected samples of

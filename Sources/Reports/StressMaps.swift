@@ -1,5 +1,6 @@
 import Foundation
 import HDF5Store
+import ImageFiles
 
 /// Stress maps for the Figure 5 style comparison: test masks, their VasFEM labels, a
 /// trained target's predictions, and the deformed lumens VasFEM computed.

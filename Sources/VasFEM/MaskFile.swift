@@ -1,4 +1,5 @@
 import Foundation
+import ImageFiles
 
 /// Why a mask file could not be read.
 public enum MaskFileError: Error, Equatable, CustomStringConvertible {
@@ -26,7 +27,7 @@ extension WallMask {
     ///
     /// - Throws: ``MaskFileError/unsupportedFormat(_:)`` for another extension, and
     ///   ``MaskFileError/unreadable(file:reason:)`` naming the file for anything else (the
-    ///   file system's error, ``MaskFileError/malformed(_:)``, ``PNGDecodingError``).
+    ///   file system's error, ``MaskFileError/malformed(_:)``, `PNGError` from ImageFiles).
     public init(contentsOfFile path: String) throws {
         let lower = path.lowercased()
         guard [".txt", ".pgm", ".png"].contains(where: { lower.hasSuffix($0) }) else {
@@ -63,10 +64,37 @@ extension WallMask {
         self.init(rows: lines.count, columns: width, pixels: pixels)
     }
 
-    /// Decodes a PNG image (see ``PNGDecodingError`` for what is supported).
+    /// Decodes a PNG image: any non-interlaced PNG (grey at 1–16 bits, grey + alpha, RGB(A),
+    /// palette; `PNGImage` from ImageFiles), throwing `PNGError` for a bad file.
+    ///
+    /// Each pixel becomes one mask value: the grey level (for colour and palette pixels, the
+    /// common value when R = G = B, else 255 so that mask validation reports it; alpha is
+    /// ignored). Black (0) reads 0; full intensity and the value 1 (masks stored as 0/1) read
+    /// 1; anything else is kept (at least 2) so that validation rejects it.
     public init(png data: Data) throws {
-        let image = try PNGReader.decode(data)
-        self.init(rows: image.rows, columns: image.columns, pixels: image.pixels)
+        let image = try PNGImage(pngData: [UInt8](data), maximumPixels: 1 << 24)
+        var pixels = [UInt8](repeating: 0, count: image.width * image.height)
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                var value: Int, full = image.maximumSample
+                switch image.colourType {
+                case .greyscale, .greyscaleAlpha:
+                    value = image.sample(x: x, y: y)
+                case .palette:
+                    let k = 3 * image.sample(x: x, y: y)
+                    let (red, green, blue) = (image.palette[k], image.palette[k + 1], image.palette[k + 2])
+                    value = red == green && green == blue ? Int(red) : -1
+                    full = 255
+                case .rgb, .rgba:
+                    let (red, green, blue) = (image.sample(x: x, y: y, channel: 0), image.sample(x: x, y: y, channel: 1),
+                                              image.sample(x: x, y: y, channel: 2))
+                    value = red == green && green == blue ? red : -1
+                }
+                pixels[y * image.width + x] =
+                    value < 0 ? 255 : value == 0 ? 0 : (value == 1 || value == full) ? 1 : UInt8(min(255, max(2, value)))
+            }
+        }
+        self.init(rows: image.height, columns: image.width, pixels: pixels)
     }
 
     /// Decodes an 8-bit PGM image (P2 text or P5 binary): 0 reads 0, maxval reads 1,

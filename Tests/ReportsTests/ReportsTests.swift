@@ -1,4 +1,4 @@
-import CZlib
+import ImageFiles
 import Foundation
 import HDF5Store
 import LatentSampling
@@ -88,93 +88,6 @@ func tinyExperimentFile(benchmark: Bool = false) async throws -> String {
     try LatentViewRecord.write(poolCodes: generator.encode(pool.samples), poolClasses: labels.map(Int.init),
                                generator: generator, in: file, imagesPerRun: 3)
     return path
-}
-
-// MARK: PNG
-
-@Suite("PNG: encoder and decoder through zlib")
-struct PNGTests {
-    @Test func roundTripAndChecksums() throws {
-        var image = RGBAImage(width: 7, height: 5, fill: (10, 20, 30, 255))
-        for k in 0..<(7 * 5) { image.pixels[4 * k] = UInt8(k * 7) }
-        let bytes = image.pngData()
-        let decoded = try RGBAImage(pngData: bytes)
-        #expect(decoded == image)
-        // A flipped bit in the IDAT data is caught by its CRC.
-        var broken = bytes
-        broken[bytes.count - 20] ^= 0x01
-        #expect(throws: PNGError.self) { try RGBAImage(pngData: broken) }
-        #expect(throws: PNGError.notPNG) { try RGBAImage(pngData: [1, 2, 3]) }
-        // A header asking for 30,000 × 30,000 pixels is refused before anything is allocated.
-        var huge: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        RGBAImage.appendChunk("IHDR", RGBAImage.bigEndian(30_000) + RGBAImage.bigEndian(30_000) + [8, 6, 0, 0, 0], to: &huge)
-        #expect(throws: PNGError.unsupported("size 30000×30000")) { try RGBAImage(pngData: huge) }
-        // The IHDR CRC is the standard CRC-32 (check value of "123456789" is 0xCBF43926).
-        #expect(RGBAImage.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
-    }
-
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")))
-    func pythonZlibReadsOurPNG() throws {
-        var image = RGBAImage(width: 33, height: 9)
-        for k in 0..<(33 * 9) { image.pixels[4 * k + 1] = UInt8((k * 13) % 256) }
-        let path = temporaryPath("python.png")
-        try Data(image.pngData()).write(to: URL(fileURLWithPath: path))
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        // An independent reader: Python's zlib and struct, checking every CRC.
-        let script = """
-            import sys, struct, zlib
-            d = open(sys.argv[1], 'rb').read(); assert d[:8] == b'\\x89PNG\\r\\n\\x1a\\n'; p = 8; idat = b''
-            while p < len(d):
-                n, = struct.unpack('>I', d[p:p+4]); t = d[p+4:p+8]; body = d[p+8:p+8+n]
-                assert zlib.crc32(t + body) == struct.unpack('>I', d[p+8+n:p+12+n])[0], t
-                if t == b'IHDR': w, h = struct.unpack('>II', body[:8])
-                if t == b'IDAT': idat += body
-                p += 12 + n
-            raw = zlib.decompress(idat); s = 4 * w
-            print(w, h, sum(raw[y*(s+1)+1+4*x+1] for y in range(h) for x in range(w)))
-            """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script, path]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        process.waitUntilExit()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let expected = (0..<(33 * 9)).reduce(0) { $0 + ($1 * 13) % 256 }
-        #expect(process.terminationStatus == 0)
-        #expect(output.trimmingCharacters(in: .whitespacesAndNewlines) == "33 9 \(expected)")
-    }
-
-    @Test func decodesAllRowFilters() throws {
-        // Rows filtered with Sub, Up, Average and Paeth by hand (PNG spec §9), zlib-compressed.
-        let width = 3, height = 4
-        let rows: [[UInt8]] = (0..<height).map { y in (0..<(3 * width)).map { UInt8(($0 * 37 + y * 11) % 256) } }
-        var raw: [UInt8] = []
-        for y in 0..<height {
-            let filter = UInt8(y + 1)
-            raw.append(filter)
-            for i in 0..<(3 * width) {
-                let a = i >= 3 ? Int(rows[y][i - 3]) : 0, b = y > 0 ? Int(rows[y - 1][i]) : 0
-                let c = i >= 3 && y > 0 ? Int(rows[y - 1][i - 3]) : 0
-                let p = a + b - c
-                let paeth = abs(p - a) <= abs(p - b) && abs(p - a) <= abs(p - c) ? a : abs(p - b) <= abs(p - c) ? b : c
-                let predictor = [a, b, (a + b) / 2, paeth][y]
-                raw.append(UInt8(truncatingIfNeeded: Int(rows[y][i]) - predictor))
-            }
-        }
-        var png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        RGBAImage.appendChunk("IHDR", RGBAImage.bigEndian(3) + RGBAImage.bigEndian(4) + [8, 2, 0, 0, 0], to: &png)
-        RGBAImage.appendChunk("IDAT", RGBAImage.deflate(raw), to: &png)
-        RGBAImage.appendChunk("IEND", [], to: &png)
-        let decoded = try RGBAImage(pngData: png)
-        for y in 0..<height {
-            for x in 0..<width {
-                let p = decoded.pixel(x: x, y: y)
-                #expect([p.red, p.green, p.blue] == Array(rows[y][(3 * x)..<(3 * x + 3)]))
-            }
-        }
-    }
 }
 
 // MARK: Figures

@@ -1,5 +1,6 @@
 import Foundation
 import HDF5Store
+import ImageFiles
 import Testing
 @testable import VasFEM
 
@@ -23,10 +24,10 @@ struct MaskFileTests {
     }
 
     @Test("PNG errors are typed") func pngErrors() {
-        #expect(throws: PNGDecodingError.notPNG) { try WallMask(png: Data("P2 1 1 1 0".utf8)) }
+        #expect(throws: PNGError.notPNG) { try WallMask(png: Data("P2 1 1 1 0".utf8)) }
         var truncated = Data(base64Encoded: PNGFixtures.m1)!
         truncated.removeLast(40)
-        #expect(throws: PNGDecodingError.truncated) { try WallMask(png: truncated) }
+        #expect(throws: PNGError.self) { try WallMask(png: truncated) }
     }
 
     @Test("text grid and PGM (P2, P5)") func textAndPGM() throws {

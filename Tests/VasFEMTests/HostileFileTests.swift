@@ -1,28 +1,28 @@
 import Foundation
 import Testing
+@testable import ImageFiles
 @testable import VasFEM
 
 /// Mask files crafted to break the readers: each must give a typed error, never trap.
 @Suite("Hostile mask files")
 struct HostileFileTests {
-    /// A PNG of just a signature and one chunk (CRC not checked by the reader).
+    /// A PNG of just a signature and one chunk, with its correct CRC-32 (so that the reader
+    /// gets past the checksum to the content).
     func png(chunk type: String, _ body: [UInt8]) -> Data {
         var bytes: [UInt8] = [137, 80, 78, 71, 13, 10, 26, 10]
-        let n = UInt32(body.count)
-        bytes += [UInt8(n >> 24), UInt8(n >> 16 & 255), UInt8(n >> 8 & 255), UInt8(n & 255)]
-        bytes += Array(type.utf8) + body + [0, 0, 0, 0]
+        RGBAImage.appendChunk(type, body, to: &bytes)
         return Data(bytes)
     }
 
     @Test func pngWithHugeSidesIsRejected() {
         // 0xFFFFFFFF × 0xFFFFFFFF overflowed Int in the size check.
         let ihdr: [UInt8] = [255, 255, 255, 255, 255, 255, 255, 255, 8, 0, 0, 0, 0]
-        #expect(throws: PNGDecodingError.self) { try WallMask(png: png(chunk: "IHDR", ihdr)) }
+        #expect(throws: PNGError.unsupported("size 4294967295×4294967295")) { try WallMask(png: png(chunk: "IHDR", ihdr)) }
     }
 
     @Test func pngWithAShortHeaderChunkIsRejected() {
         // An IHDR of 4 bytes was read past its end.
-        #expect(throws: PNGDecodingError.truncated) { try WallMask(png: png(chunk: "IHDR", [0, 0, 0, 64])) }
+        #expect(throws: PNGError.truncated(chunk: "IHDR")) { try WallMask(png: png(chunk: "IHDR", [0, 0, 0, 64])) }
     }
 
     @Test func pgmWithHugeSidesIsRejected() {
