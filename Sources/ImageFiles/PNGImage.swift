@@ -93,7 +93,9 @@ public struct PNGImage: Sendable, Hashable {
 
     /// Decodes a PNG file.
     ///
-    /// - Parameter maximumPixels: the most pixels (width × height) a header may ask for.
+    /// - Parameters:
+    ///   - data: the file's bytes.
+    ///   - maximumPixels: the most pixels (width × height) a header may ask for.
     public init(pngData data: [UInt8], maximumPixels: Int = 1 << 26) throws(PNGError) {
         guard data.count >= 8, data[0..<8].elementsEqual([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
             throw .notPNG

@@ -283,7 +283,7 @@ public struct LabelingProgress: Sendable, Hashable {
 
 /// A resumable VasFEM label file: every dataset has one row per input mask, rows are
 /// written as masks finish, and the file is published by crash-safe checkpoints
-/// (``HDF5File/init(checkpointedAt:mode:)``), so a run killed at any instant leaves every
+/// (`HDF5File(checkpointedAt:mode:)` of HDF5Store), so a run killed at any instant leaves every
 /// mask of its last checkpoint, and re-opening the file resumes it.
 ///
 /// Datasets (N = input masks): `stress`, `von_mises` (N×rows×columns float32, kPa),
@@ -533,6 +533,8 @@ extension StressLabeler {
     /// retried only when `retryFailed`. `input` is opened read-only.
     ///
     /// - Parameters:
+    ///   - input: the HDF5 file holding dataset `masks`.
+    ///   - output: the label file to write, or to resume when it exists.
     ///   - shard: the masks to label (default: all).
     ///   - retryFailed: label again the masks the file records as failed.
     ///   - checkpointInterval: fixed seconds between checkpoints (`nil`: ``LabelStore/checkpointOverheadFactor`` decides).

@@ -47,7 +47,7 @@ extension WallMask {
 /// A generator of wall masks whose samples are repaired (``WallMask/repaired()``) before
 /// they reach the labeling tool: the post-processing step of SI for VasFEM.
 ///
-/// `Base` produces binary 64×64 masks (e.g. a ``BinarizedGenerator``); the pullback is the
+/// `Base` produces binary 64×64 masks (e.g. a `BinarizedGenerator` of LatentSampling); the pullback is the
 /// base generator's (straight-through, as for the binarization itself).
 public struct RepairedWallMaskGenerator<Base: Generator>: Generator {
     /// The generator of binary masks.

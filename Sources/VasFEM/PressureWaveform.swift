@@ -94,6 +94,8 @@ public struct PressureWaveform: Sendable, Hashable, Codable {
     /// - Parameters:
     ///   - diastolic: p_dia in mmHg.
     ///   - systolic: p_sys in mmHg.
+    ///   - rampSteps: steps of the ramp from 0 to the diastolic pressure.
+    ///   - waveformSteps: steps along the waveform from end-diastole to the systolic peak.
     public func loadPath(diastolic: Double, systolic: Double, rampSteps: Int, waveformSteps: Int) -> [Double] {
         let scale = kilopascalsPerMillimeterOfMercury
         var path = (1...max(1, rampSteps)).map { diastolic * scale * Double($0) / Double(max(1, rampSteps)) }

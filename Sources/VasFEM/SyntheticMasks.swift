@@ -6,7 +6,11 @@ public enum SyntheticMasks {
     /// A ring between two circles (lumen centre may be offset from the outer centre).
     ///
     /// - Parameters:
+    ///   - rows: the mask's height, in pixels.
+    ///   - columns: the mask's width, in pixels.
     ///   - center: the outer circle's centre (x = column, y = row), in pixels.
+    ///   - innerRadius: the lumen radius, in pixels.
+    ///   - outerRadius: the outer wall radius, in pixels.
     ///   - lumenOffset: the lumen centre relative to `center`, in pixels.
     public static func annulus(rows: Int = 64, columns: Int = 64, center: SIMD2<Double> = SIMD2(32, 32),
                                innerRadius: Double, outerRadius: Double, lumenOffset: SIMD2<Double> = .zero) -> WallMask {
