@@ -523,6 +523,9 @@ public struct HDF5LabelingSummary: Sendable {
     public var status: [Int32]
     /// Seconds spent writing rows, and the checkpoints published (count and seconds).
     public var writingSeconds = 0.0, checkpoints = HDF5CheckpointStatistics()
+    /// Whether the run stopped early because `shouldStop` asked it to (the masks in flight
+    /// were finished and written; re-running labels the rest).
+    public var stoppedEarly = false
 }
 
 extension StressLabeler {
@@ -538,10 +541,14 @@ extension StressLabeler {
     ///   - shard: the masks to label (default: all).
     ///   - retryFailed: label again the masks the file records as failed.
     ///   - checkpointInterval: fixed seconds between checkpoints (`nil`: ``LabelStore/checkpointOverheadFactor`` decides).
+    ///   - shouldStop: asked before each new mask is started; once it returns `true` no mask
+    ///     is started, the masks in flight are finished and written, and the file is published
+    ///     (how `vasfem label` ends on SIGTERM, Slurm's time limit, or SIGINT).
     ///   - progress: called after each mask.
     /// - Throws: ``HDF5LabelingError`` or `HDF5Error` when the batch cannot be read or written.
     public func labelHDF5(input: String, output: String, shard: LabelingShard = .whole, retryFailed: Bool = false,
                           checkpointInterval: Double? = nil,
+                          shouldStop: @escaping @Sendable () -> Bool = { false },
                           progress: @escaping @Sendable (LabelingProgress) -> Void = { _ in }) async throws -> HDF5LabelingSummary {
         try HDF5LabelingError.checkDistinct(input: input, output: output)
         let batch = try MaskBatch(contentsOf: input)
@@ -552,15 +559,16 @@ extension StressLabeler {
         let alreadyDone = total - pending.count
         let configuration = self.configuration
         let start = Date()
-        var done = 0, failed = 0, maskSeconds = 0.0
+        var done = 0, failed = 0, maskSeconds = 0.0, stopped = false
         try await withThrowingTaskGroup(of: MaskLabelRecord.self) { group in
             var next = 0
             func submit() {
+                if shouldStop() { stopped = true; return }
                 let index = pending[next], mask = batch.masks[index]
                 next += 1
                 group.addTask { MaskLabelRecord.labeling(mask, index: index, configuration: configuration) }
             }
-            while next < min(pending.count, maximumConcurrentMasks) { submit() }
+            while !stopped, next < min(pending.count, maximumConcurrentMasks) { submit() }
             for try await record in group {
                 try store.record(record)
                 done += 1
@@ -568,13 +576,14 @@ extension StressLabeler {
                 maskSeconds += record.seconds
                 progress(LabelingProgress(total: total, alreadyDone: alreadyDone, done: done, failed: failed,
                                           elapsed: Date().timeIntervalSince(start)))
-                if next < pending.count { submit() }
+                if !stopped, next < pending.count { submit() }
             }
         }
         try store.close()
         let inShard = (0..<store.maskCount).filter(shard.contains).map { store.status[$0] }
         return HDF5LabelingSummary(masks: total, solved: inShard.filter { $0 == 0 }.count, failed: inShard.filter { $0 > 0 }.count,
                                    labeledNow: done, seconds: Date().timeIntervalSince(start), maskSeconds: maskSeconds,
-                                   status: store.status, writingSeconds: store.writingSeconds, checkpoints: store.checkpointStatistics)
+                                   status: store.status, writingSeconds: store.writingSeconds, checkpoints: store.checkpointStatistics,
+                                   stoppedEarly: stopped)
     }
 }

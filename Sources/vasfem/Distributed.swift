@@ -275,9 +275,12 @@ struct DistributedLabeling {
 func summaryLine(total: Int, labeledNow: Int, solved: Int, failed: Int, seconds: Double, maskSeconds: Double, workers: String,
                  writingSeconds: Double, checkpoints: HDF5CheckpointStatistics) -> String {
     let n = Double(max(labeledNow, 1))
-    let earlier = total - labeledNow
-    return String(format: "labeled %d masks (%d solved, %d failed in the file; %d labeled now, %d earlier) in %.2f s: %.1f ms per mask (wall clock, %@), %.1f ms per mask on one core; writing %.2f ms per mask, %d checkpoints %.3f s",
-                  total, solved, failed, labeledNow, earlier, seconds, seconds * 1000 / n, workers, maskSeconds * 1000 / n,
+    let inFile = solved + failed, earlier = inFile - labeledNow, remaining = total - inFile
+    // A run stopped early (SIGTERM) has masks to go; a finished one has none.
+    let counted = remaining > 0 ? "\(inFile) of \(total)" : "\(total)"
+    let toGo = remaining > 0 ? ", \(remaining) to go" : ""
+    return String(format: "labeled %@ masks (%d solved, %d failed in the file; %d labeled now, %d earlier%@) in %.2f s: %.1f ms per mask (wall clock, %@), %.1f ms per mask on one core; writing %.2f ms per mask, %d checkpoints %.3f s",
+                  counted, solved, failed, labeledNow, earlier, toGo, seconds, seconds * 1000 / n, workers, maskSeconds * 1000 / n,
                   writingSeconds * 1000 / n, checkpoints.count, checkpoints.seconds)
 }
 

@@ -118,12 +118,20 @@ extension VasFEMCommand {
                 }
                 let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
                 let labeler = StressLabeler(configuration: configuration, maximumConcurrentMasks: jobs)
+                let stop = StopRequest()
                 let s = try await labeler.labelHDF5(input: input, output: out, shard: shard, retryFailed: retryFailed,
-                                                   checkpointInterval: checkpointInterval) { progress.update($0) }
+                                                   checkpointInterval: checkpointInterval,
+                                                   shouldStop: { stop.isRequested }) { progress.update($0) }
                 progress.finish()
                 print(summaryLine(total: s.masks, labeledNow: s.labeledNow, solved: s.solved, failed: s.failed, seconds: s.seconds,
                                   maskSeconds: s.maskSeconds, workers: "\(jobs) jobs", writingSeconds: s.writingSeconds,
                                   checkpoints: s.checkpoints))
+                if s.stoppedEarly, let signal = stop.receivedSignal {
+                    let remaining = s.masks - s.solved - s.failed
+                    FileHandle.standardError.write(Data(
+                        "vasfem: stopped by signal \(signal) with \(remaining) masks to go; \(out) holds every finished mask: run the same command again to resume\n".utf8))
+                    throw ExitCode(128 + signal)
+                }
                 return
             }
             guard shard == nil, !retryFailed else { throw ValidationError("--shard and --retry-failed need HDF5 input (.h5)") }

@@ -142,6 +142,38 @@ struct VasFEMScaleTests {
         expectFailure(try run("vasfem", ["label", f.input, "--out", f.folder + "/./in.h5"]), status: 1, naming: ["in.h5", "is the input"])
     }
 
+    @Test("SIGTERM stops a run gracefully: every mask it labeled is in the file, exit 143, and a re-run finishes it")
+    func terminateAndResume() throws {
+        let f = try sharedFixture()
+        let out = f.folder + "/terminated.h5"
+        let process = Process()
+        process.executableURL = productsFolder.appendingPathComponent("vasfem")
+        process.arguments = ["label", f.input, "--out", out, "--jobs", "1", "--checkpoint-interval", "0"] + fastPhysics
+        // Checkpoints that each wait 0.3 s, so the signal lands mid-run.
+        process.environment = ProcessInfo.processInfo.environment.merging(["HDF5STORE_CHECKPOINT_PAUSE": "0.3"]) { $1 }
+        let output = Pipe(), errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        func labeled() -> Int { (try? HDF5File(path: out).dataset("status").read(as: Int32.self))?.filter { $0 >= 0 }.count ?? 0 }
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline, labeled() < 2 { usleep(10_000) }
+        kill(process.processIdentifier, SIGTERM)
+        let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 143, "\(stdout)\(stderr)")
+        #expect(stderr.contains("SIGTERM") && stderr.contains("run the same command again to resume"), "\(stderr)")
+        // Everything this run labeled is in the published file (it stopped after the mask in flight).
+        let done = labeled()
+        try #require(done >= 2 && done < batchSize, "the signal should land mid-way; \(done) of \(batchSize) were labeled")
+        #expect(stdout.contains("labeled \(done) of \(batchSize) masks") && stdout.contains("\(done) labeled now, 0 earlier, \(batchSize - done) to go"), "\(stdout)")
+        let rerun = try run("vasfem", ["label", f.input, "--out", out, "--jobs", "1"] + fastPhysics)
+        #expect(rerun.status == 0, "\(rerun)")
+        #expect(rerun.stdout.contains("\(batchSize - done) labeled now, \(done) earlier"), "\(rerun)")
+        try expectSameLabels(out, as: f.reference)
+    }
+
     @Test("a run killed mid-way and re-run gives the uninterrupted file, labeling only the missing masks")
     func killAndResume() throws {
         let f = try sharedFixture()
