@@ -64,6 +64,23 @@ private func sharedFixture() throws -> Fixture {
     return try fixture.get()
 }
 
+/// Starts `vasfem label` of the fixture's batch into `out` on one job with a checkpoint after every
+/// mask, each waiting 0.3 s before its rename so that a signal lands mid-run (and often
+/// mid-checkpoint); returns once the file holds at least two labeled masks (or after 120 s).
+private func startSlowLabeling(_ f: Fixture, out: String, output: Any, errors: Any) throws -> Process {
+    let process = Process()
+    process.executableURL = productsFolder.appendingPathComponent("vasfem")
+    process.arguments = ["label", f.input, "--out", out, "--jobs", "1", "--checkpoint-interval", "0"] + fastPhysics
+    process.environment = ProcessInfo.processInfo.environment.merging(["HDF5STORE_CHECKPOINT_PAUSE": "0.3"]) { $1 }
+    process.standardOutput = output
+    process.standardError = errors
+    try process.run()
+    func labeled() -> Int { (try? HDF5File(path: out).dataset("status").read(as: Int32.self))?.filter { $0 >= 0 }.count ?? 0 }
+    let deadline = Date().addingTimeInterval(120)
+    while process.isRunning, Date() < deadline, labeled() < 2 { usleep(10_000) }
+    return process
+}
+
 /// Expects two label files to be equal in every dataset and attribute except the accounting.
 private func expectSameLabels(_ path: String, as reference: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let a = try HDF5File(path: reference), b = try HDF5File(path: path)
@@ -146,18 +163,9 @@ struct VasFEMScaleTests {
     func terminateAndResume() throws {
         let f = try sharedFixture()
         let out = f.folder + "/terminated.h5"
-        let process = Process()
-        process.executableURL = productsFolder.appendingPathComponent("vasfem")
-        process.arguments = ["label", f.input, "--out", out, "--jobs", "1", "--checkpoint-interval", "0"] + fastPhysics
-        // Checkpoints that each wait 0.3 s, so the signal lands mid-run.
-        process.environment = ProcessInfo.processInfo.environment.merging(["HDF5STORE_CHECKPOINT_PAUSE": "0.3"]) { $1 }
         let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
+        let process = try startSlowLabeling(f, out: out, output: output, errors: errors)
         func labeled() -> Int { (try? HDF5File(path: out).dataset("status").read(as: Int32.self))?.filter { $0 >= 0 }.count ?? 0 }
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline, labeled() < 2 { usleep(10_000) }
         kill(process.processIdentifier, SIGTERM)
         let stdout = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let stderr = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -178,18 +186,8 @@ struct VasFEMScaleTests {
     func killAndResume() throws {
         let f = try sharedFixture()
         let out = f.folder + "/killed.h5"
-        let process = Process()
-        process.executableURL = productsFolder.appendingPathComponent("vasfem")
-        process.arguments = ["label", f.input, "--out", out, "--jobs", "1", "--checkpoint-interval", "0"] + fastPhysics
-        // A checkpoint after every mask, each waiting 0.3 s before its rename, so the kill lands mid-run
-        // (and often mid-checkpoint).
-        process.environment = ProcessInfo.processInfo.environment.merging(["HDF5STORE_CHECKPOINT_PAUSE": "0.3"]) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try startSlowLabeling(f, out: out, output: FileHandle.nullDevice, errors: FileHandle.nullDevice)
         func labeled() -> [Int32]? { try? HDF5File(path: out).dataset("status").read(as: Int32.self) }
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline, (labeled()?.filter { $0 >= 0 }.count ?? 0) < 2 { usleep(10_000) }
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         let before = try #require(labeled(), "no label file after the kill")
