@@ -167,8 +167,12 @@ let package = Package(
         // executable targets makes `swift test` build them first.
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["LatentSamplingTool", "VasFEMCommand", "IVUSSI", "engine-bench", "SystemCheck", "ReportTool", "HDF5Store"]
+            dependencies: ["LatentSamplingTool", "VasFEMCommand", "IVUSSI", "engine-bench", "SystemCheck", "ReportTool", "HDF5Store",
+                           "CommandLineTesting"]
         ),
+        // Running executables from tests (a result type, time limits, expected failures), shared
+        // by CommandLineTests and ExamplesTests.
+        .target(name: "CommandLineTesting", path: "Tests/CommandLineTesting"),
 
         // MARK: Examples
         .executableTarget(
@@ -233,6 +237,7 @@ package.targets += [
     ),
     .testTarget(
         name: "ExamplesTests",
-        dependencies: ["CustomLabelingTool", "CustomGenerator", "CIFAR10AlphaGAN", "LatentSampling", "TensorEngine", "HDF5Store"]
+        dependencies: ["CustomLabelingTool", "CustomGenerator", "CIFAR10AlphaGAN", "LatentSampling", "TensorEngine", "HDF5Store",
+                       "CommandLineTesting"]
     ),
 ]

@@ -1,3 +1,4 @@
+import CommandLineTesting
 import Foundation
 import HDF5Store
 import TensorEngine
