@@ -1,3 +1,4 @@
+import CTensorKernels
 import Foundation
 
 /// Convolution by shifted views, without im2col.
@@ -36,10 +37,11 @@ struct ShiftedLayout {
         self.channels = channels; self.batch = batch; self.height = height; self.width = width
         self.padTop = padTop; self.padLeft = padLeft
         self.kernelHeight = kernelHeight; self.kernelWidth = kernelWidth
-        // Unfold inputs of at most 8 channels. Measured (engine-bench, 2 threads): LeNet's
-        // 1- and 6-channel convolutions gain 10–15 %, while unfolding the IVUS net's
+        // Unfold inputs of at most 8 channels for BLAS. Measured (engine-bench, 2 threads):
+        // LeNet's 1- and 6-channel convolutions gain 10–15 %, while unfolding the IVUS net's
         // 16-channel layers as well cost it about 10 % (the copy outweighs the better shape).
-        unfold = kernelWidth > 1 && channels <= 8 ? kernelWidth : 1
+        // The direct tap kernels need no unfolding: their cost does not depend on the shape.
+        unfold = kernelWidth > 1 && channels <= 8 && !usesTapKernels ? kernelWidth : 1
     }
 
     var paddedHeight: Int { height + 2 * padTop }
@@ -56,6 +58,9 @@ struct ShiftedLayout {
     var groups: Int { kernelHeight * (kernelWidth / unfold) }
     /// Floats of a padded buffer: its rows plus slack for the last product's overhang.
     var bufferCount: Int { depth * columns + (kernelHeight - 1) * paddedWidth + kernelWidth }
+
+    /// Offsets of all products' views (``groupOffset(_:)`` for every product).
+    var groupOffsets: [Int] { (0..<groups).map(groupOffset) }
 
     /// Kernel row and first kernel column of product `g`.
     @inline(__always)
@@ -191,6 +196,11 @@ struct ShiftedLayout {
     }
 }
 
+/// Whether stride-1 convolutions run on the direct tap kernels (`ck_tap_products`,
+/// `ck_tap_weight_gradients`: AVX2 + FMA, reading the shifted views in place) rather than on
+/// one BLAS product per tap. Follows the SIMD level (``SIMDLevel``), so tests can compare both.
+var usesTapKernels: Bool { ck_tap_kernels_fast() != 0 }
+
 /// Splits `columns` over `threads` threads (when `costPerColumn · columns` is worth it)
 /// and calls `body(part, block)` for blocks of at most `blockColumns` columns, in order
 /// within each part. Parts run concurrently; `part` < the returned part count.
@@ -218,6 +228,21 @@ func accumulateTapProducts(
     into product: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int
 ) {
     let depth = l.depth, columns = l.columns, groups = l.groups
+    if usesTapKernels {
+        let offsets = l.groupOffsets
+        let count = ck_tap_weights_count(groups, rows, depth)
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { packed in
+            ck_pack_tap_weights(weights, groups, rows, depth, packed.baseAddress!)
+            offsets.withUnsafeBufferPointer { op in
+                _ = forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows),
+                                   costPerColumn: rows * depth * groups, threads: threads) { _, block in
+                    ck_tap_products(input, columns, op.baseAddress!, groups, packed.baseAddress!, rows, depth,
+                                    product, columns, block.lowerBound, block.upperBound, accumulate ? 1 : 0)
+                }
+            }
+        }
+        return
+    }
     forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows), costPerColumn: rows * depth * groups,
                        threads: threads) { _, block in
         for g in 0..<groups {
@@ -237,6 +262,7 @@ func accumulateTapWeightGradients(
     into sums: UnsafeMutablePointer<Float>, threads: Int
 ) {
     let depth = l.depth, columns = l.columns, groups = l.groups, size = groups * rows * depth
+    let offsets = usesTapKernels ? l.groupOffsets : []
     // Parts after the first accumulate into partial sums of their own.
     var partial = [Float](repeating: 0, count: Swift.max(0, threads - 1) * size)
     let parts = partial.withUnsafeMutableBufferPointer { pp in
@@ -244,6 +270,13 @@ func accumulateTapWeightGradients(
         return forEachColumnBlock(columns, blockColumns: blockColumns(rows: Swift.max(rows, depth)),
                                   costPerColumn: rows * depth * groups, threads: threads) { part, block in
             let acc = part == 0 ? sums : base! + (part - 1) * size
+            if usesTapKernels {
+                offsets.withUnsafeBufferPointer { op in
+                    ck_tap_weight_gradients(input, columns, op.baseAddress!, groups, gradient, columns, rows, depth,
+                                            acc, block.lowerBound, block.upperBound)
+                }
+                return
+            }
             for g in 0..<groups {
                 serialSgemm(transposeA: false, transposeB: true, m: rows, n: depth, k: block.count,
                             a: gradient + block.lowerBound, lda: columns,

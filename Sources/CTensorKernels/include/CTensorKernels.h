@@ -61,6 +61,29 @@ double ck_squared_deviations(const float *x, float center, long count);
 void ck_sum_and_centered_dot(const float *g, const float *x, float center, long count,
                              double *sum, double *dot);
 
+
+// MARK: Convolution over shifted views (TapProducts.c)
+//
+// `x` is a padded, channel-major buffer: row d starts at x + d·ldx, and tap g of the kernel
+// reads row d shifted by offsets[g]. Columns c0..<c1 are computed; the caller guarantees that
+// every x[d·ldx + offsets[g] + c] read is inside its buffer.
+
+/// Floats of the packed weights of `ck_tap_products` (rows rounded up to the register tile).
+long ck_tap_weights_count(long groups, long rows, long depth);
+/// Packs weights [groups, rows, depth] (entry (g, r, d) = W[g, r, d]) for `ck_tap_products`.
+void ck_pack_tap_weights(const float *weights, long groups, long rows, long depth, float *packed);
+/// Whether the tap kernels run vectorized (AVX2 + FMA) at the current SIMD level; the engine
+/// uses BLAS instead when they do not.
+int ck_tap_kernels_fast(void);
+/// p[r·ldp + c] = (accumulate ? p[r·ldp + c] : 0) + Σ_g Σ_d W[g, r, d] · x[d·ldx + offsets[g] + c]
+/// for r < rows and c0 ≤ c < c1, with W packed by `ck_pack_tap_weights`.
+void ck_tap_products(const float *x, long ldx, const long *offsets, long groups, const float *packed,
+                     long rows, long depth, float *p, long ldp, long c0, long c1, int accumulate);
+/// sums[(g·rows + r)·depth + d] += Σ_{c0 ≤ c < c1} gradient[r·ldg + c] · x[d·ldx + offsets[g] + c]
+/// for every tap g, r < rows and d < depth.
+void ck_tap_weight_gradients(const float *x, long ldx, const long *offsets, long groups, const float *gradient,
+                             long ldg, long rows, long depth, float *sums, long c0, long c1);
+
 #ifdef __cplusplus
 }
 #endif

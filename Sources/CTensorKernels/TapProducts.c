@@ -1,0 +1,264 @@
+// Direct convolution kernels over shifted views (see ShiftedLayout in the tensor engine).
+//
+// A stride-1 convolution of a zero-padded, channel-major buffer is a sum of products with
+// shifted views of that buffer:
+//
+//     P[r, c] = Σ_g Σ_d W[g, r, d] · X[d, c + o_g]          (forward pass, input gradient)
+//     S[g, r, d] += Σ_c G[r, c] · X[d, c + o_g]            (weight gradient)
+//
+// where o_g is the offset of kernel tap g in the padded plane. BLAS computes each of them
+// as one product per tap and packs the shifted view every time; with the engine's channel
+// counts (1–64) that packing and the short inner dimension cost a third of a training step.
+// These kernels read the views in place and keep a register tile of the result across all
+// taps and channels. The AVX2 + FMA versions are used when the CPU has them; the portable
+// versions are plain loops (the engine then uses BLAS instead, see `ck_tap_kernels_fast`).
+#include "CTensorKernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define TP_X86 1
+#define TP_AVX2 __attribute__((target("avx2,fma")))
+#define TP_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
+#else
+#define TP_X86 0
+#endif
+
+// Rows of the forward kernel's register tile: the packed weights hold blocks of this many.
+enum { TP_ROWS = 4 };
+#ifndef TP_BLOCK
+#define TP_BLOCK 128
+#endif
+
+long ck_tap_weights_count(long groups, long rows, long depth) {
+    return (rows + TP_ROWS - 1) / TP_ROWS * TP_ROWS * depth * groups;
+}
+
+void ck_pack_tap_weights(const float *weights, long groups, long rows, long depth, float *packed) {
+    long blocks = (rows + TP_ROWS - 1) / TP_ROWS;
+    for (long b = 0; b < blocks; b++)
+        for (long d = 0; d < depth; d++)
+            for (long g = 0; g < groups; g++)
+                for (long i = 0; i < TP_ROWS; i++) {
+                    long r = b * TP_ROWS + i;
+                    *packed++ = r < rows ? weights[(g * rows + r) * depth + d] : 0.0f;
+                }
+}
+
+int ck_tap_kernels_fast(void) { return ck_simd_level() == CK_SIMD_AVX2_FMA; }
+
+// MARK: Portable versions
+
+static void tap_products_portable(const float *x, long ldx, const long *offsets, long groups,
+                                  const float *packed, long rows, long depth, float *p, long ldp,
+                                  long c0, long c1, int accumulate) {
+    long blocks = (rows + TP_ROWS - 1) / TP_ROWS;
+    for (long r = 0; r < rows; r++) {
+        float *out = p + r * ldp;
+        if (!accumulate)
+            for (long c = c0; c < c1; c++) out[c] = 0;
+    }
+    for (long b = 0; b < blocks; b++) {
+        const float *w = packed + b * depth * groups * TP_ROWS;
+        for (long d = 0; d < depth; d++)
+            for (long g = 0; g < groups; g++, w += TP_ROWS) {
+                const float *in = x + d * ldx + offsets[g];
+                for (long i = 0; i < TP_ROWS && b * TP_ROWS + i < rows; i++) {
+                    float wi = w[i];
+                    float *out = p + (b * TP_ROWS + i) * ldp;
+                    for (long c = c0; c < c1; c++) out[c] += wi * in[c];
+                }
+            }
+    }
+}
+
+static void tap_weight_gradients_portable(const float *x, long ldx, const long *offsets, long groups,
+                                          const float *gr, long ldg, long rows, long depth, float *sums,
+                                          long c0, long c1) {
+    for (long g = 0; g < groups; g++)
+        for (long r = 0; r < rows; r++)
+            for (long d = 0; d < depth; d++) {
+                const float *a = gr + r * ldg, *b = x + d * ldx + offsets[g];
+                float total = 0;
+                for (long c = c0; c < c1; c++) total += a[c] * b[c];
+                sums[(g * rows + r) * depth + d] += total;
+            }
+}
+
+#if TP_X86
+
+// MARK: AVX2 + FMA: products
+
+// Lanes of the last partial vector: the first `n` (1…7) set.
+TP_INLINE __m256i tp_mask(long n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// One tile: TP_ROWS rows (those < `valid` stored) × 16 columns starting at c, summed over
+// every (d, g): eight accumulators (enough to hide the FMA latency), two input vectors and
+// one broadcast weight, written out so that the compiler keeps them all in registers.
+TP_INLINE void tp_tile16(const float *x, long ldx, const long *offsets, long groups, const float *w,
+                         long depth, float *p, long ldp, long c, long valid, int accumulate) {
+    __m256 a00, a01, a10, a11, a20, a21, a30, a31;
+    a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm256_setzero_ps();
+    for (long d = 0; d < depth; d++) {
+        const float *row = x + d * ldx + c;
+        for (long g = 0; g < groups; g++, w += TP_ROWS) {
+            const float *in = row + offsets[g];
+            __m256 x0 = _mm256_loadu_ps(in), x1 = _mm256_loadu_ps(in + 8);
+            __m256 wi = _mm256_broadcast_ss(w);
+            a00 = _mm256_fmadd_ps(wi, x0, a00); a01 = _mm256_fmadd_ps(wi, x1, a01);
+            wi = _mm256_broadcast_ss(w + 1);
+            a10 = _mm256_fmadd_ps(wi, x0, a10); a11 = _mm256_fmadd_ps(wi, x1, a11);
+            wi = _mm256_broadcast_ss(w + 2);
+            a20 = _mm256_fmadd_ps(wi, x0, a20); a21 = _mm256_fmadd_ps(wi, x1, a21);
+            wi = _mm256_broadcast_ss(w + 3);
+            a30 = _mm256_fmadd_ps(wi, x0, a30); a31 = _mm256_fmadd_ps(wi, x1, a31);
+        }
+    }
+    __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+    for (int i = 0; i < TP_ROWS && i < valid; i++)
+        for (int v = 0; v < 2; v++) {
+            float *dst = p + i * ldp + c + 8 * v;
+            _mm256_storeu_ps(dst, accumulate ? _mm256_add_ps(acc[i][v], _mm256_loadu_ps(dst)) : acc[i][v]);
+        }
+}
+
+// One tile of 8 columns (the last `tail` lanes only, when 0 < tail < 8), as `tp_tile24`.
+TP_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long groups, const float *w,
+                        long depth, float *p, long ldp, long c, long valid, int accumulate, long tail) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    __m256i mask = tail > 0 ? tp_mask(tail) : _mm256_set1_epi32(-1);
+    for (long d = 0; d < depth; d++) {
+        const float *row = x + d * ldx + c;
+        for (long g = 0; g < groups; g++, w += TP_ROWS) {
+            __m256 x0 = tail > 0 ? _mm256_maskload_ps(row + offsets[g], mask) : _mm256_loadu_ps(row + offsets[g]);
+            a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(w), x0, a0);
+            a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + 1), x0, a1);
+            a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + 2), x0, a2);
+            a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(w + 3), x0, a3);
+        }
+    }
+    __m256 acc[4] = {a0, a1, a2, a3};
+    for (int i = 0; i < TP_ROWS && i < valid; i++) {
+        float *dst = p + i * ldp + c;
+        __m256 old = accumulate ? _mm256_maskload_ps(dst, mask) : _mm256_setzero_ps();
+        _mm256_maskstore_ps(dst, mask, _mm256_add_ps(acc[i], old));
+    }
+}
+
+TP_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offsets, long groups,
+                                      const float *packed, long rows, long depth, float *p, long ldp,
+                                      long c0, long c1, int accumulate) {
+    long blocks = (rows + TP_ROWS - 1) / TP_ROWS, wstride = depth * groups * TP_ROWS;
+    // Column blocks of TP_BLOCK; inside one, each block of rows passes over every tile, so
+    // that block's weights (depth · groups · 4 floats) stay in L1 across the tiles.
+    for (long cb = c0; cb < c1; cb += TP_BLOCK) {
+        long ce = cb + TP_BLOCK < c1 ? cb + TP_BLOCK : c1;
+        for (long b = 0; b < blocks; b++) {
+            const float *w = packed + b * wstride;
+            float *out = p + b * TP_ROWS * ldp;
+            long valid = rows - b * TP_ROWS, c = cb;
+            for (; c + 16 <= ce; c += 16) tp_tile16(x, ldx, offsets, groups, w, depth, out, ldp, c, valid, accumulate);
+            for (; c + 8 <= ce; c += 8) tp_tile8(x, ldx, offsets, groups, w, depth, out, ldp, c, valid, accumulate, 0);
+            if (c < ce) tp_tile8(x, ldx, offsets, groups, w, depth, out, ldp, c, valid, accumulate, ce - c);
+        }
+    }
+}
+
+// MARK: AVX2 + FMA: weight gradients
+
+TP_INLINE float tp_horizontal_sum(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+// Adds Σ_c G[r, c]·X[d, c + o] over c in [c0, c1) to out[r·depth + d] for R rows × D depths.
+TP_INLINE void tp_gradient_tile(const float *gr, long ldg, const float *x, long ldx, long c0, long c1,
+                                float *out, long depth, const int R, const int D) {
+    __m256 acc[4][3];
+    for (int r = 0; r < R; r++)
+        for (int d = 0; d < D; d++) acc[r][d] = _mm256_setzero_ps();
+    long c = c0;
+    for (; c + 8 <= c1; c += 8) {
+        __m256 xv[3];
+        for (int d = 0; d < D; d++) xv[d] = _mm256_loadu_ps(x + d * ldx + c);
+        for (int r = 0; r < R; r++) {
+            __m256 gv = _mm256_loadu_ps(gr + r * ldg + c);
+            for (int d = 0; d < D; d++) acc[r][d] = _mm256_fmadd_ps(gv, xv[d], acc[r][d]);
+        }
+    }
+    if (c < c1) {
+        __m256i mask = tp_mask(c1 - c);
+        __m256 xv[3];
+        for (int d = 0; d < D; d++) xv[d] = _mm256_maskload_ps(x + d * ldx + c, mask);
+        for (int r = 0; r < R; r++) {
+            __m256 gv = _mm256_maskload_ps(gr + r * ldg + c, mask);
+            for (int d = 0; d < D; d++) acc[r][d] = _mm256_fmadd_ps(gv, xv[d], acc[r][d]);
+        }
+    }
+    for (int r = 0; r < R; r++)
+        for (int d = 0; d < D; d++) out[r * depth + d] += tp_horizontal_sum(acc[r][d]);
+}
+
+TP_INLINE void tp_gradient_rows(const float *gr, long ldg, const float *x, long ldx, long c0, long c1,
+                                float *out, long depth, const int R) {
+    long d = 0;
+    for (; d + 3 <= depth; d += 3) tp_gradient_tile(gr, ldg, x + d * ldx, ldx, c0, c1, out + d, depth, R, 3);
+    if (depth - d == 2) tp_gradient_tile(gr, ldg, x + d * ldx, ldx, c0, c1, out + d, depth, R, 2);
+    else if (depth - d == 1) tp_gradient_tile(gr, ldg, x + d * ldx, ldx, c0, c1, out + d, depth, R, 1);
+}
+
+TP_AVX2 static void tap_weight_gradients_avx2(const float *x, long ldx, const long *offsets, long groups,
+                                              const float *gr, long ldg, long rows, long depth, float *sums,
+                                              long c0, long c1) {
+    // Column blocks of 512: four gradient rows (8 KiB) and three shifted input rows stay in
+    // L1 across the taps.
+    for (long cb = c0; cb < c1; cb += 512) {
+        long ce = cb + 512 < c1 ? cb + 512 : c1;
+        for (long g = 0; g < groups; g++) {
+            const float *view = x + offsets[g];
+            float *out = sums + g * rows * depth;
+            long r = 0;
+            for (; r + 4 <= rows; r += 4)
+                tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 4);
+            switch (rows - r) {
+            case 3: tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 3); break;
+            case 2: tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 2); break;
+            case 1: tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 1); break;
+            default: break;
+            }
+        }
+    }
+}
+
+#endif
+
+// MARK: Dispatch
+
+void ck_tap_products(const float *x, long ldx, const long *offsets, long groups, const float *packed,
+                     long rows, long depth, float *p, long ldp, long c0, long c1, int accumulate) {
+    if (c1 <= c0 || rows <= 0) return;
+#if TP_X86
+    if (ck_tap_kernels_fast()) {
+        tap_products_avx2(x, ldx, offsets, groups, packed, rows, depth, p, ldp, c0, c1, accumulate);
+        return;
+    }
+#endif
+    tap_products_portable(x, ldx, offsets, groups, packed, rows, depth, p, ldp, c0, c1, accumulate);
+}
+
+void ck_tap_weight_gradients(const float *x, long ldx, const long *offsets, long groups, const float *gradient,
+                             long ldg, long rows, long depth, float *sums, long c0, long c1) {
+    if (c1 <= c0 || rows <= 0 || depth <= 0) return;
+#if TP_X86
+    if (ck_tap_kernels_fast()) {
+        tap_weight_gradients_avx2(x, ldx, offsets, groups, gradient, ldg, rows, depth, sums, c0, c1);
+        return;
+    }
+#endif
+    tap_weight_gradients_portable(x, ldx, offsets, groups, gradient, ldg, rows, depth, sums, c0, c1);
+}

@@ -1,0 +1,136 @@
+import CTensorKernels
+import Testing
+@testable import TensorEngine
+
+/// The direct convolution kernels (`ck_tap_products`, `ck_tap_weight_gradients`) on both
+/// SIMD levels against sums in Double, and stride-1 convolutions on the AVX2 kernels against
+/// the same convolutions on BLAS (the baseline level's path). Sizes cover every tail of the
+/// register tiles: rows not a multiple of 4, depths not a multiple of 3, column ranges that
+/// start and end inside a vector.
+@Suite("Direct tap kernels", .serialized)
+struct TapKernelTests {
+    func at(_ level: SIMDLevel, _ body: () throws -> Void) rethrows -> Bool {
+        let saved = SIMDLevel.current
+        defer { SIMDLevel.use(saved) }
+        guard SIMDLevel.use(level) == level else { return false }
+        try body()
+        return true
+    }
+
+    func values(_ count: Int, seed: UInt64) -> [Float] {
+        var g = SeededGenerator(seed: seed)
+        return (0..<count).map { _ in 2 * g.nextUniform() - 1 }
+    }
+
+    struct Shape: Sendable, CustomTestStringConvertible {
+        var rows, depth, first, last: Int
+        var testDescription: String { "rows \(rows) depth \(depth) columns \(first)..<\(last)" }
+    }
+
+    static let shapes = [
+        Shape(rows: 1, depth: 1, first: 0, last: 5),
+        Shape(rows: 4, depth: 3, first: 0, last: 16),
+        Shape(rows: 5, depth: 2, first: 3, last: 40),
+        Shape(rows: 7, depth: 7, first: 1, last: 150),
+        Shape(rows: 16, depth: 16, first: 0, last: 180),
+        Shape(rows: 3, depth: 4, first: 9, last: 23),
+    ]
+
+    /// A padded-plane geometry (width 13) with the nine taps of a 3×3 kernel.
+    let width = 13
+    var offsets: [Int] { (0..<9).map { ($0 / 3) * width + $0 % 3 } }
+
+    @Test(arguments: shapes)
+    func productsMatchDoubleSums(_ s: Shape) throws {
+        let groups = 9, ldx = s.last + 2 * width + 5, ldp = s.last + 3
+        let x = values(s.depth * ldx, seed: 1), w = values(groups * s.rows * s.depth, seed: 2)
+        let start = values(s.rows * ldp, seed: 3)
+        for level in SIMDLevel.allCases {
+            _ = at(level) {
+                for accumulate in [false, true] {
+                    var packed = [Float](repeating: .nan, count: ck_tap_weights_count(groups, s.rows, s.depth))
+                    ck_pack_tap_weights(w, groups, s.rows, s.depth, &packed)
+                    var p = start
+                    ck_tap_products(x, ldx, offsets, groups, packed, s.rows, s.depth, &p, ldp, s.first, s.last,
+                                    accumulate ? 1 : 0)
+                    var worst = 0.0
+                    for r in 0..<s.rows {
+                        for c in 0..<ldp {
+                            guard (s.first..<s.last).contains(c) else {
+                                #expect(p[r * ldp + c] == start[r * ldp + c], "column \(c) outside the range was written")
+                                continue
+                            }
+                            var expected = accumulate ? Double(start[r * ldp + c]) : 0
+                            for g in 0..<groups {
+                                for d in 0..<s.depth {
+                                    expected += Double(w[(g * s.rows + r) * s.depth + d]) * Double(x[d * ldx + offsets[g] + c])
+                                }
+                            }
+                            worst = max(worst, abs(Double(p[r * ldp + c]) - expected))
+                        }
+                    }
+                    #expect(worst < 1e-4, "level \(level), accumulate \(accumulate): error \(worst)")
+                }
+            }
+        }
+    }
+
+    @Test(arguments: shapes)
+    func weightGradientsMatchDoubleSums(_ s: Shape) throws {
+        let groups = 9, ldx = s.last + 2 * width + 5, ldg = s.last + 2
+        let x = values(s.depth * ldx, seed: 4), gradient = values(s.rows * ldg, seed: 5)
+        let start = values(groups * s.rows * s.depth, seed: 6)
+        for level in SIMDLevel.allCases {
+            _ = at(level) {
+                var sums = start
+                ck_tap_weight_gradients(x, ldx, offsets, groups, gradient, ldg, s.rows, s.depth, &sums, s.first, s.last)
+                var worst = 0.0
+                for g in 0..<groups {
+                    for r in 0..<s.rows {
+                        for d in 0..<s.depth {
+                            var expected = Double(start[(g * s.rows + r) * s.depth + d])
+                            for c in s.first..<s.last {
+                                expected += Double(gradient[r * ldg + c]) * Double(x[d * ldx + offsets[g] + c])
+                            }
+                            worst = max(worst, abs(Double(sums[(g * s.rows + r) * s.depth + d]) - expected))
+                        }
+                    }
+                }
+                #expect(worst < 1e-4, "level \(level): error \(worst)")
+            }
+        }
+    }
+
+    /// A 3×3, a 5×5 and a transposed convolution with their gradients, on the tap kernels and
+    /// on BLAS: the two paths agree to float rounding.
+    @Test func convolutionsAgreeWithTheBLASPath() throws {
+        guard SIMDLevel.supported == .avx2FMA else { return }
+        func run() -> [[Float]] {
+            var results: [[Float]] = []
+            for (cIn, cOut, k, p) in [(16, 16, 3, 1), (3, 6, 5, 2), (5, 1, 3, 0)] {
+                let x = Variable(Tensor(shape: [3, cIn, 21, 19], scalars: values(3 * cIn * 21 * 19, seed: 7)),
+                                 requiresGradient: true)
+                let w = Variable(Tensor(shape: [cOut, cIn, k, k], scalars: values(cOut * cIn * k * k, seed: 8)),
+                                 requiresGradient: true)
+                let y = conv2d(x, weight: w, bias: nil, stride: 1, padding: p)
+                let t = Variable(Tensor(shape: [cIn, cOut, 4, 4], scalars: values(cIn * cOut * 16, seed: 9)),
+                                 requiresGradient: true)
+                let z = convTranspose2d(x, weight: t, bias: nil, stride: 2, padding: 1)
+                let seed = Variable(Tensor(shape: y.shape, scalars: values(y.value.count, seed: 10)))
+                let seedZ = Variable(Tensor(shape: z.shape, scalars: values(z.value.count, seed: 11)))
+                (sum(y * seed) + sum(z * seedZ)).backward()
+                results += [y.value.scalars, z.value.scalars, x.gradient!.scalars, w.gradient!.scalars, t.gradient!.scalars]
+            }
+            return results
+        }
+        var onKernels: [[Float]] = [], onBLAS: [[Float]] = []
+        _ = at(.avx2FMA) { onKernels = run() }
+        _ = at(.baseline) { onBLAS = run() }
+        #expect(onKernels.count == onBLAS.count)
+        for (a, b) in zip(onKernels, onBLAS) {
+            let scale = b.map { abs($0) }.max() ?? 1
+            let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * max(scale, 1), "differs by \(worst) (scale \(scale))")
+        }
+    }
+}
