@@ -51,23 +51,23 @@ int ck_tap_kernels_fast(void) { return ck_simd_level() == CK_SIMD_AVX2_FMA; }
 // MARK: Portable versions
 
 static void tap_products_portable(const float *x, long ldx, const long *offsets, long groups,
-                                  const float *packed, long rows, long depth, float *p, long ldp,
-                                  long c0, long c1, int accumulate) {
-    long blocks = (rows + TP_ROWS - 1) / TP_ROWS;
+                                  const float *packed, long rows, long depth, const float *bias, float *p,
+                                  long ldp, long c0, long c1, int accumulate) {
+    long blocks = (rows + TP_ROWS - 1) / TP_ROWS, n = c1 - c0;
     for (long r = 0; r < rows; r++) {
         float *out = p + r * ldp;
-        if (!accumulate)
-            for (long c = c0; c < c1; c++) out[c] = 0;
+        float start = bias ? bias[r] : 0.0f;
+        for (long c = 0; c < n; c++) out[c] = (accumulate ? out[c] : 0.0f) + start;
     }
     for (long b = 0; b < blocks; b++) {
         const float *w = packed + b * depth * groups * TP_ROWS;
         for (long d = 0; d < depth; d++)
             for (long g = 0; g < groups; g++, w += TP_ROWS) {
-                const float *in = x + d * ldx + offsets[g];
+                const float *in = x + d * ldx + offsets[g] + c0;
                 for (long i = 0; i < TP_ROWS && b * TP_ROWS + i < rows; i++) {
                     float wi = w[i];
                     float *out = p + (b * TP_ROWS + i) * ldp;
-                    for (long c = c0; c < c1; c++) out[c] += wi * in[c];
+                    for (long c = 0; c < n; c++) out[c] += wi * in[c];
                 }
             }
     }
@@ -99,9 +99,15 @@ TP_INLINE __m256i tp_mask(long n) {
 // every (d, g): eight accumulators (enough to hide the FMA latency), two input vectors and
 // one broadcast weight, written out so that the compiler keeps them all in registers.
 TP_INLINE void tp_tile16(const float *x, long ldx, const long *offsets, long groups, const float *w,
-                         long depth, float *p, long ldp, long c, long valid, int accumulate) {
+                         long depth, const float *bias, float *p, long ldp, long c, long valid, int accumulate) {
     __m256 a00, a01, a10, a11, a20, a21, a30, a31;
     a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm256_setzero_ps();
+    if (bias) {
+        a00 = a01 = _mm256_set1_ps(bias[0]);
+        if (valid > 1) a10 = a11 = _mm256_set1_ps(bias[1]);
+        if (valid > 2) a20 = a21 = _mm256_set1_ps(bias[2]);
+        if (valid > 3) a30 = a31 = _mm256_set1_ps(bias[3]);
+    }
     for (long d = 0; d < depth; d++) {
         const float *row = x + d * ldx + c;
         for (long g = 0; g < groups; g++, w += TP_ROWS) {
@@ -120,15 +126,22 @@ TP_INLINE void tp_tile16(const float *x, long ldx, const long *offsets, long gro
     __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
     for (int i = 0; i < TP_ROWS && i < valid; i++)
         for (int v = 0; v < 2; v++) {
-            float *dst = p + i * ldp + c + 8 * v;
+            float *dst = p + i * ldp + 8 * v;
             _mm256_storeu_ps(dst, accumulate ? _mm256_add_ps(acc[i][v], _mm256_loadu_ps(dst)) : acc[i][v]);
         }
 }
 
 // One tile of 8 columns (the last `tail` lanes only, when 0 < tail < 8), as `tp_tile24`.
 TP_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long groups, const float *w,
-                        long depth, float *p, long ldp, long c, long valid, int accumulate, long tail) {
+                        long depth, const float *bias, float *p, long ldp, long c, long valid, int accumulate,
+                        long tail) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    if (bias) {
+        a0 = _mm256_set1_ps(bias[0]);
+        if (valid > 1) a1 = _mm256_set1_ps(bias[1]);
+        if (valid > 2) a2 = _mm256_set1_ps(bias[2]);
+        if (valid > 3) a3 = _mm256_set1_ps(bias[3]);
+    }
     __m256i mask = tail > 0 ? tp_mask(tail) : _mm256_set1_epi32(-1);
     for (long d = 0; d < depth; d++) {
         const float *row = x + d * ldx + c;
@@ -142,27 +155,30 @@ TP_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long grou
     }
     __m256 acc[4] = {a0, a1, a2, a3};
     for (int i = 0; i < TP_ROWS && i < valid; i++) {
-        float *dst = p + i * ldp + c;
+        float *dst = p + i * ldp;
         __m256 old = accumulate ? _mm256_maskload_ps(dst, mask) : _mm256_setzero_ps();
         _mm256_maskstore_ps(dst, mask, _mm256_add_ps(acc[i], old));
     }
 }
 
 TP_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offsets, long groups,
-                                      const float *packed, long rows, long depth, float *p, long ldp,
-                                      long c0, long c1, int accumulate) {
+                                      const float *packed, long rows, long depth, const float *bias, float *p,
+                                      long ldp, long c0, long c1, int accumulate) {
     long blocks = (rows + TP_ROWS - 1) / TP_ROWS, wstride = depth * groups * TP_ROWS;
     // Column blocks of TP_BLOCK; inside one, each block of rows passes over every tile, so
     // that block's weights (depth · groups · 4 floats) stay in L1 across the tiles.
     for (long cb = c0; cb < c1; cb += TP_BLOCK) {
         long ce = cb + TP_BLOCK < c1 ? cb + TP_BLOCK : c1;
         for (long b = 0; b < blocks; b++) {
-            const float *w = packed + b * wstride;
+            const float *w = packed + b * wstride, *rowBias = bias ? bias + b * TP_ROWS : 0;
             float *out = p + b * TP_ROWS * ldp;
             long valid = rows - b * TP_ROWS, c = cb;
-            for (; c + 16 <= ce; c += 16) tp_tile16(x, ldx, offsets, groups, w, depth, out, ldp, c, valid, accumulate);
-            for (; c + 8 <= ce; c += 8) tp_tile8(x, ldx, offsets, groups, w, depth, out, ldp, c, valid, accumulate, 0);
-            if (c < ce) tp_tile8(x, ldx, offsets, groups, w, depth, out, ldp, c, valid, accumulate, ce - c);
+            for (; c + 16 <= ce; c += 16)
+                tp_tile16(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), ldp, c, valid, accumulate);
+            for (; c + 8 <= ce; c += 8)
+                tp_tile8(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), ldp, c, valid, accumulate, 0);
+            if (c < ce)
+                tp_tile8(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), ldp, c, valid, accumulate, ce - c);
         }
     }
 }
@@ -240,15 +256,16 @@ TP_AVX2 static void tap_weight_gradients_avx2(const float *x, long ldx, const lo
 // MARK: Dispatch
 
 void ck_tap_products(const float *x, long ldx, const long *offsets, long groups, const float *packed,
-                     long rows, long depth, float *p, long ldp, long c0, long c1, int accumulate) {
+                     long rows, long depth, const float *bias, float *p, long ldp, long c0, long c1,
+                     int accumulate) {
     if (c1 <= c0 || rows <= 0) return;
 #if TP_X86
     if (ck_tap_kernels_fast()) {
-        tap_products_avx2(x, ldx, offsets, groups, packed, rows, depth, p, ldp, c0, c1, accumulate);
+        tap_products_avx2(x, ldx, offsets, groups, packed, rows, depth, bias, p, ldp, c0, c1, accumulate);
         return;
     }
 #endif
-    tap_products_portable(x, ldx, offsets, groups, packed, rows, depth, p, ldp, c0, c1, accumulate);
+    tap_products_portable(x, ldx, offsets, groups, packed, rows, depth, bias, p, ldp, c0, c1, accumulate);
 }
 
 void ck_tap_weight_gradients(const float *x, long ldx, const long *offsets, long groups, const float *gradient,

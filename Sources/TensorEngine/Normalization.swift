@@ -100,6 +100,10 @@ public func batchNorm(
                                     }
                                     for b in 0..<n {
                                         let o = (b * c + ch) * plane
+                                        if !training {  // dx = k·dy: x is not read
+                                            ck_scale(gp.baseAddress! + o, k, dxp.baseAddress! + o, plane)
+                                            continue
+                                        }
                                         affineCombination(gp.baseAddress! + o, xp.baseAddress! + o, count: plane,
                                                           dyScale: k, xScale: slope, center: meanC[ch], shift: offset,
                                                           into: dxp.baseAddress! + o)

@@ -236,8 +236,9 @@ func accumulateTapProducts(
             offsets.withUnsafeBufferPointer { op in
                 _ = forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows),
                                    costPerColumn: rows * depth * groups, threads: threads) { _, block in
-                    ck_tap_products(input, columns, op.baseAddress!, groups, packed.baseAddress!, rows, depth,
-                                    product, columns, block.lowerBound, block.upperBound, accumulate ? 1 : 0)
+                    ck_tap_products(input, columns, op.baseAddress!, groups, packed.baseAddress!, rows, depth, nil,
+                                    product + block.lowerBound, columns, block.lowerBound, block.upperBound,
+                                    accumulate ? 1 : 0)
                 }
             }
         }
@@ -250,6 +251,33 @@ func accumulateTapProducts(
                         a: weights + g * rows * depth, lda: depth,
                         b: input + l.groupOffset(g) + block.lowerBound, ldb: columns,
                         beta: g == 0 && !accumulate ? 0 : 1, c: product + block.lowerBound, ldc: columns)
+        }
+    }
+}
+
+/// The forward pass of a stride-1 convolution written straight into NCHW images: for every
+/// sample b of the chunk, output channel r < `rows` and output position (i, j) < (`height`,
+/// `width`), y[b, r, i, j] = bias[r] + Σ_g Σ_d weights[g, r, d] · view_g(input)[d, b·plane +
+/// i·Wp + j]. One call of the tap kernel per output row, so no product buffer is filled and
+/// copied out (``ShiftedLayout/extract(_:rows:height:width:bias:into:threads:)``). Tap kernels only
+/// (``usesTapKernels``); `weights` is [groups, rows, depth] as for ``accumulateTapProducts``.
+func tapProductsIntoImages(
+    _ l: ShiftedLayout, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, rows: Int,
+    height ho: Int, width wo: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, threads: Int
+) {
+    let depth = l.depth, columns = l.columns, groups = l.groups, plane = l.plane, wp = l.paddedWidth
+    let offsets = l.groupOffsets
+    let count = ck_tap_weights_count(groups, rows, depth)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { packed in
+        ck_pack_tap_weights(weights, groups, rows, depth, packed.baseAddress!)
+        offsets.withUnsafeBufferPointer { op in
+            parallelRanges(l.batch * ho, costPerItem: rows * depth * groups * wo, threads: threads) { items in
+                for item in items {
+                    let b = item / ho, i = item % ho, c0 = b * plane + i * wp
+                    ck_tap_products(input, columns, op.baseAddress!, groups, packed.baseAddress!, rows, depth, bias,
+                                    y + b * rows * ho * wo + i * wo, ho * wo, c0, c0 + wo, 0)
+                }
+            }
         }
     }
 }
@@ -384,6 +412,13 @@ func shiftedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, padding p: I
                             let l = layout(samples.count)
                             let buffer = bufferOf(worker), product = buffer + bufferSize
                             l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
+                            if usesTapKernels {
+                                tapProductsIntoImages(l, input: buffer, weights: wp.baseAddress!, rows: cOut, height: ho,
+                                                      width: wo, bias: bias == nil ? nil : bp.baseAddress,
+                                                      into: yp.baseAddress! + samples.lowerBound * cOut * ho * wo,
+                                                      threads: inner)
+                                return
+                            }
                             accumulateTapProducts(l, input: buffer, weights: wp.baseAddress!, rows: cOut,
                                                   into: product, accumulate: false, threads: inner)
                             l.extract(product, rows: cOut, height: ho, width: wo, bias: bias == nil ? nil : bp.baseAddress,
@@ -457,6 +492,12 @@ func shiftedConvolutionGradients(
                                     let l = gradientLayout(nb)
                                     let product = buffer + l.bufferCount
                                     l.placeInput(gp.baseAddress! + n0 * cOut * ho * wo, into: buffer, threads: inner)
+                                    if usesTapKernels {
+                                        tapProductsIntoImages(l, input: buffer, weights: fp.baseAddress!, rows: cIn,
+                                                              height: h, width: w, bias: nil,
+                                                              into: dxp.baseAddress! + n0 * cIn * h * w, threads: inner)
+                                        return
+                                    }
                                     accumulateTapProducts(l, input: buffer, weights: fp.baseAddress!, rows: cIn,
                                                           into: product, accumulate: false, threads: inner)
                                     l.extract(product, rows: cIn, height: h, width: w, bias: nil,

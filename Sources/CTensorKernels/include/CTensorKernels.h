@@ -75,10 +75,13 @@ void ck_pack_tap_weights(const float *weights, long groups, long rows, long dept
 /// Whether the tap kernels run vectorized (AVX2 + FMA) at the current SIMD level; the engine
 /// uses BLAS instead when they do not.
 int ck_tap_kernels_fast(void);
-/// p[r·ldp + c] = (accumulate ? p[r·ldp + c] : 0) + Σ_g Σ_d W[g, r, d] · x[d·ldx + offsets[g] + c]
-/// for r < rows and c0 ≤ c < c1, with W packed by `ck_pack_tap_weights`.
+/// p[r·ldp + c − c0] = (accumulate ? p[r·ldp + c − c0] : 0) + (bias ? bias[r] : 0)
+///                     + Σ_g Σ_d W[g, r, d] · x[d·ldx + offsets[g] + c]
+/// for r < rows and c0 ≤ c < c1, with W packed by `ck_pack_tap_weights` (`p` points at
+/// column c0's result; `bias` may be NULL).
 void ck_tap_products(const float *x, long ldx, const long *offsets, long groups, const float *packed,
-                     long rows, long depth, float *p, long ldp, long c0, long c1, int accumulate);
+                     long rows, long depth, const float *bias, float *p, long ldp, long c0, long c1,
+                     int accumulate);
 /// sums[(g·rows + r)·depth + d] += Σ_{c0 ≤ c < c1} gradient[r·ldg + c] · x[d·ldx + offsets[g] + c]
 /// for every tap g, r < rows and d < depth.
 void ck_tap_weight_gradients(const float *x, long ldx, const long *offsets, long groups, const float *gradient,
