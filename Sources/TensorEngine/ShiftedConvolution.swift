@@ -201,6 +201,10 @@ struct ShiftedLayout {
 /// one BLAS product per tap. Follows the SIMD level (``SIMDLevel``), so tests can compare both.
 var usesTapKernels: Bool { ck_tap_kernels_fast() != 0 }
 
+/// How stride-1 and transposed convolutions are computed at the current SIMD level:
+/// `"tap kernels (AVX2 + FMA)"` or `"BLAS, one product per tap"` (for benchmark reports).
+public var convolutionMethod: String { usesTapKernels ? "tap kernels (AVX2 + FMA)" : "BLAS, one product per tap" }
+
 /// Splits `columns` over `threads` threads (when `costPerColumn · columns` is worth it)
 /// and calls `body(part, block)` for blocks of at most `blockColumns` columns, in order
 /// within each part. Parts run concurrently; `part` < the returned part count.

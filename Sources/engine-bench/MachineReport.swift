@@ -25,7 +25,7 @@ struct MachineReport {
         return ["machine": cpuModel, "simd": simdLevel.description, "openblas_core": openBLASCore,
                 "openblas_coretype_env": env["OPENBLAS_CORETYPE"] ?? "", "cores": ProcessInfo.processInfo.activeProcessorCount,
                 "threads": BLASThreads.current, "sgemm_gflops": sgemmGigaflops,
-                "convolution_chunk_kib": convolutionChunkFloats * 4 / 1024]
+                "convolution_chunk_kib": convolutionChunkFloats * 4 / 1024, "convolutions": convolutionMethod]
     }
 
     static func cpuModelName() -> String {
