@@ -73,15 +73,17 @@ static void tap_products_portable(const float *x, long ldx, const long *offsets,
     }
 }
 
-static void tap_weight_gradients_portable(const float *x, long ldx, const long *offsets, long groups,
-                                          const float *gr, long ldg, long rows, long depth, float *sums,
-                                          long c0, long c1) {
+static void tap_weight_gradients_portable(const float *x, long ldx, long xs, const long *offsets, long groups,
+                                          const float *gr, long ldg, long gs, long segments, long width,
+                                          long rows, long depth, float *sums) {
     for (long g = 0; g < groups; g++)
         for (long r = 0; r < rows; r++)
             for (long d = 0; d < depth; d++) {
-                const float *a = gr + r * ldg, *b = x + d * ldx + offsets[g];
                 float total = 0;
-                for (long c = c0; c < c1; c++) total += a[c] * b[c];
+                for (long s = 0; s < segments; s++) {
+                    const float *a = gr + r * ldg + s * gs, *b = x + d * ldx + offsets[g] + s * xs;
+                    for (long c = 0; c < width; c++) total += a[c] * b[c];
+                }
                 sums[(g * rows + r) * depth + d] += total;
             }
 }
@@ -192,60 +194,70 @@ TP_INLINE float tp_horizontal_sum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-// Adds Σ_c G[r, c]·X[d, c + o] over c in [c0, c1) to out[r·depth + d] for R rows × D depths.
-TP_INLINE void tp_gradient_tile(const float *gr, long ldg, const float *x, long ldx, long c0, long c1,
-                                float *out, long depth, const int R, const int D) {
+// Adds Σ_s Σ_j G[r, s·gs + j]·X[d, s·xs + j] over `segments` runs of `width` columns (s < segments,
+// j < width) to out[r·depth + d], for R rows × D depths: a 4 × 3 tile of sums in registers.
+TP_INLINE void tp_gradient_tile(const float *gr, long ldg, long gs, const float *x, long ldx, long xs,
+                                long segments, long width, float *out, long depth, const int R, const int D) {
     __m256 acc[4][3];
     for (int r = 0; r < R; r++)
         for (int d = 0; d < D; d++) acc[r][d] = _mm256_setzero_ps();
-    long c = c0;
-    for (; c + 8 <= c1; c += 8) {
-        __m256 xv[3];
-        for (int d = 0; d < D; d++) xv[d] = _mm256_loadu_ps(x + d * ldx + c);
-        for (int r = 0; r < R; r++) {
-            __m256 gv = _mm256_loadu_ps(gr + r * ldg + c);
-            for (int d = 0; d < D; d++) acc[r][d] = _mm256_fmadd_ps(gv, xv[d], acc[r][d]);
+    __m256i mask = tp_mask(width % 8);
+    for (long s = 0; s < segments; s++) {
+        const float *g0 = gr + s * gs, *x0 = x + s * xs;
+        long c = 0;
+        for (; c + 8 <= width; c += 8) {
+            __m256 xv[3];
+            for (int d = 0; d < D; d++) xv[d] = _mm256_loadu_ps(x0 + d * ldx + c);
+            for (int r = 0; r < R; r++) {
+                __m256 gv = _mm256_loadu_ps(g0 + r * ldg + c);
+                for (int d = 0; d < D; d++) acc[r][d] = _mm256_fmadd_ps(gv, xv[d], acc[r][d]);
+            }
         }
-    }
-    if (c < c1) {
-        __m256i mask = tp_mask(c1 - c);
-        __m256 xv[3];
-        for (int d = 0; d < D; d++) xv[d] = _mm256_maskload_ps(x + d * ldx + c, mask);
-        for (int r = 0; r < R; r++) {
-            __m256 gv = _mm256_maskload_ps(gr + r * ldg + c, mask);
-            for (int d = 0; d < D; d++) acc[r][d] = _mm256_fmadd_ps(gv, xv[d], acc[r][d]);
+        if (c < width) {
+            __m256 xv[3];
+            for (int d = 0; d < D; d++) xv[d] = _mm256_maskload_ps(x0 + d * ldx + c, mask);
+            for (int r = 0; r < R; r++) {
+                __m256 gv = _mm256_maskload_ps(g0 + r * ldg + c, mask);
+                for (int d = 0; d < D; d++) acc[r][d] = _mm256_fmadd_ps(gv, xv[d], acc[r][d]);
+            }
         }
     }
     for (int r = 0; r < R; r++)
         for (int d = 0; d < D; d++) out[r * depth + d] += tp_horizontal_sum(acc[r][d]);
 }
 
-TP_INLINE void tp_gradient_rows(const float *gr, long ldg, const float *x, long ldx, long c0, long c1,
-                                float *out, long depth, const int R) {
+TP_INLINE void tp_gradient_rows(const float *gr, long ldg, long gs, const float *x, long ldx, long xs,
+                                long segments, long width, float *out, long depth, const int R) {
     long d = 0;
-    for (; d + 3 <= depth; d += 3) tp_gradient_tile(gr, ldg, x + d * ldx, ldx, c0, c1, out + d, depth, R, 3);
-    if (depth - d == 2) tp_gradient_tile(gr, ldg, x + d * ldx, ldx, c0, c1, out + d, depth, R, 2);
-    else if (depth - d == 1) tp_gradient_tile(gr, ldg, x + d * ldx, ldx, c0, c1, out + d, depth, R, 1);
+    for (; d + 3 <= depth; d += 3)
+        tp_gradient_tile(gr, ldg, gs, x + d * ldx, ldx, xs, segments, width, out + d, depth, R, 3);
+    if (depth - d == 2) tp_gradient_tile(gr, ldg, gs, x + d * ldx, ldx, xs, segments, width, out + d, depth, R, 2);
+    else if (depth - d == 1) tp_gradient_tile(gr, ldg, gs, x + d * ldx, ldx, xs, segments, width, out + d, depth, R, 1);
 }
 
-TP_AVX2 static void tap_weight_gradients_avx2(const float *x, long ldx, const long *offsets, long groups,
-                                              const float *gr, long ldg, long rows, long depth, float *sums,
-                                              long c0, long c1) {
-    // Column blocks of 512: four gradient rows (8 KiB) and three shifted input rows stay in
-    // L1 across the taps.
-    for (long cb = c0; cb < c1; cb += 512) {
-        long ce = cb + 512 < c1 ? cb + 512 : c1;
-        for (long g = 0; g < groups; g++) {
-            const float *view = x + offsets[g];
-            float *out = sums + g * rows * depth;
-            long r = 0;
-            for (; r + 4 <= rows; r += 4)
-                tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 4);
-            switch (rows - r) {
-            case 3: tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 3); break;
-            case 2: tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 2); break;
-            case 1: tp_gradient_rows(gr + r * ldg, ldg, view, ldx, cb, ce, out + r * depth, depth, 1); break;
-            default: break;
+TP_AVX2 static void tap_weight_gradients_avx2(const float *x, long ldx, long xs, const long *offsets, long groups,
+                                              const float *gr, long ldg, long gs, long segments, long width,
+                                              long rows, long depth, float *sums) {
+    // Blocks of about 512 columns (whole segments): four gradient rows (8 KiB) and three
+    // shifted input rows stay in L1 across the taps.
+    long perBlock = width >= 512 ? 1 : 512 / width, columnBlock = width > 512 ? 512 : width;
+    for (long s0 = 0; s0 < segments; s0 += perBlock) {
+        long count = s0 + perBlock < segments ? perBlock : segments - s0;
+        for (long j0 = 0; j0 < width; j0 += columnBlock) {
+            long w = j0 + columnBlock < width ? columnBlock : width - j0;
+            const float *g0 = gr + s0 * gs + j0, *x0 = x + s0 * xs + j0;
+            for (long g = 0; g < groups; g++) {
+                const float *view = x0 + offsets[g];
+                float *out = sums + g * rows * depth;
+                long r = 0;
+                for (; r + 4 <= rows; r += 4)
+                    tp_gradient_rows(g0 + r * ldg, ldg, gs, view, ldx, xs, count, w, out + r * depth, depth, 4);
+                switch (rows - r) {
+                case 3: tp_gradient_rows(g0 + r * ldg, ldg, gs, view, ldx, xs, count, w, out + r * depth, depth, 3); break;
+                case 2: tp_gradient_rows(g0 + r * ldg, ldg, gs, view, ldx, xs, count, w, out + r * depth, depth, 2); break;
+                case 1: tp_gradient_rows(g0 + r * ldg, ldg, gs, view, ldx, xs, count, w, out + r * depth, depth, 1); break;
+                default: break;
+                }
             }
         }
     }
@@ -270,12 +282,21 @@ void ck_tap_products(const float *x, long ldx, const long *offsets, long groups,
 
 void ck_tap_weight_gradients(const float *x, long ldx, const long *offsets, long groups, const float *gradient,
                              long ldg, long rows, long depth, float *sums, long c0, long c1) {
-    if (c1 <= c0 || rows <= 0 || depth <= 0) return;
+    ck_tap_weight_gradients_in_rows(x + c0, ldx, 0, offsets, groups, gradient + c0, ldg, 0, 1, c1 - c0, rows, depth,
+                                    sums);
+}
+
+void ck_tap_weight_gradients_in_rows(const float *x, long ldx, long xRowStride, const long *offsets, long groups,
+                                     const float *gradient, long ldg, long gradientRowStride, long segments,
+                                     long width, long rows, long depth, float *sums) {
+    if (segments <= 0 || width <= 0 || rows <= 0 || depth <= 0) return;
 #if TP_X86
     if (ck_tap_kernels_fast()) {
-        tap_weight_gradients_avx2(x, ldx, offsets, groups, gradient, ldg, rows, depth, sums, c0, c1);
+        tap_weight_gradients_avx2(x, ldx, xRowStride, offsets, groups, gradient, ldg, gradientRowStride, segments,
+                                  width, rows, depth, sums);
         return;
     }
 #endif
-    tap_weight_gradients_portable(x, ldx, offsets, groups, gradient, ldg, rows, depth, sums, c0, c1);
+    tap_weight_gradients_portable(x, ldx, xRowStride, offsets, groups, gradient, ldg, gradientRowStride, segments,
+                                  width, rows, depth, sums);
 }

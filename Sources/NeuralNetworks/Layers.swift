@@ -127,6 +127,12 @@ public final class BatchNorm: Layer {
         batchNorm(input, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
                   training: isTraining, momentum: momentum, epsilon: epsilon)
     }
+    /// max(0, BN(x)) in the normalization's own passes: what ``Sequential`` runs for a
+    /// BatchNorm followed by a ``ReLU`` (same values and gradients as the two layers).
+    public func callAsFunction(_ input: Variable, fusingReLU: Bool) -> Variable {
+        batchNorm(input, gamma: gamma, beta: beta, runningMean: runningMean, runningVariance: runningVariance,
+                  training: isTraining, momentum: momentum, epsilon: epsilon, fusingReLU: fusingReLU)
+    }
     public var ownParameters: [(name: String, variable: Variable)] { [("weight", gamma), ("bias", beta)] }
     public var ownBuffers: [(name: String, variable: Variable)] {
         [("running_mean", runningMean), ("running_var", runningVariance)]
@@ -218,9 +224,20 @@ public final class Sequential: Layer {
         self.layers = layers.enumerated().map { (name: String($0.offset), layer: $0.element) }
     }
 
+    /// Runs the layers in order; a ``BatchNorm`` directly followed by a ``ReLU`` runs as one
+    /// fused step (``BatchNorm/callAsFunction(_:fusingReLU:)``).
     public func callAsFunction(_ input: Variable) -> Variable {
         var x = input
-        for entry in layers { x = entry.layer(x) }
+        var i = 0
+        while i < layers.count {
+            if let norm = layers[i].layer as? BatchNorm, i + 1 < layers.count, layers[i + 1].layer is ReLU {
+                x = norm(x, fusingReLU: true)
+                i += 2
+                continue
+            }
+            x = layers[i].layer(x)
+            i += 1
+        }
         return x
     }
     public var children: [(name: String, layer: any Layer)] { layers }

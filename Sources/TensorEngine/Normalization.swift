@@ -18,10 +18,13 @@ import Darwin
 /// - Parameters:
 ///   - gamma, beta: scale and shift, each [C].
 ///   - runningMean, runningVariance: buffers of shape [C] (leaves without gradient).
+///   - fusingReLU: return max(0, y) instead of y, computed in the same passes (forward and
+///     backward) as the normalization: the same values and gradients as `relu(batchNorm(…))`
+///     without the ReLU's own passes over the data.
 public func batchNorm(
     _ x: Variable, gamma: Variable, beta: Variable,
     runningMean: Variable, runningVariance: Variable,
-    training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5
+    training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5, fusingReLU: Bool = false
 ) -> Variable {
     precondition(x.value.rank == 2 || x.value.rank == 4, "batchNorm: input must be [N, C] or [N, C, H, W], got \(x.shape)")
     let n = x.shape[0], c = x.shape[1]
@@ -64,8 +67,12 @@ public func batchNorm(
                     let a = gamma.value.scalars[ch] * invStd[ch], shift = beta.value.scalars[ch], mu = meanC[ch]
                     for b in 0..<n {
                         let o = (b * c + ch) * plane
-                        affineMap(xp.baseAddress! + o, count: plane, center: mu, scale: a, shift: shift,
-                                  into: yp.baseAddress! + o)
+                        if fusingReLU {
+                            ck_affine_relu(xp.baseAddress! + o, mu, a, shift, yp.baseAddress! + o, plane)
+                        } else {
+                            affineMap(xp.baseAddress! + o, count: plane, center: mu, scale: a, shift: shift,
+                                      into: yp.baseAddress! + o)
+                        }
                     }
                 }
             }
@@ -79,7 +86,8 @@ public func batchNorm(
             // skipped for a frozen layer in evaluation.
             let needSums = (training && x.requiresGradient) || gamma.requiresGradient || beta.requiresGradient
             let (sumDy, sumDyXhat) = needSums
-                ? channelGradientSums(dy, input: xv, batch: n, channels: c, plane: plane, mean: meanC, inverseStd: invStd)
+                ? channelGradientSums(dy, input: xv, batch: n, channels: c, plane: plane, mean: meanC, inverseStd: invStd,
+                                      mask: fusingReLU ? value : nil)
                 : ([Double](repeating: 0, count: c), [Double](repeating: 0, count: c))
             var grads: [Tensor?] = [nil, nil, nil]
             if x.requiresGradient {
@@ -88,6 +96,7 @@ public func batchNorm(
                 var dx = uninitializedFloats(xv.count)
                 dy.scalars.withUnsafeBufferPointer { gp in
                     xv.scalars.withUnsafeBufferPointer { xp in
+                      (fusingReLU ? value.scalars : []).withUnsafeBufferPointer { mp in
                         dx.withUnsafeMutableBufferPointer { dxp in
                             parallelRanges(c, costPerItem: m) { channels in
                                 for ch in channels {
@@ -100,6 +109,12 @@ public func batchNorm(
                                     }
                                     for b in 0..<n {
                                         let o = (b * c + ch) * plane
+                                        if fusingReLU {  // dy masked by the ReLU (y > 0) on the fly
+                                            ck_masked_affine_combination(gp.baseAddress! + o, mp.baseAddress! + o,
+                                                                         xp.baseAddress! + o, k, slope, meanC[ch], offset,
+                                                                         dxp.baseAddress! + o, plane)
+                                            continue
+                                        }
                                         if !training {  // dx = k·dy: x is not read
                                             ck_scale(gp.baseAddress! + o, k, dxp.baseAddress! + o, plane)
                                             continue
@@ -111,6 +126,7 @@ public func batchNorm(
                                 }
                             }
                         }
+                      }
                     }
                 }
                 grads[0] = Tensor(shape: xv.shape, scalars: dx)
@@ -140,10 +156,13 @@ func affineCombination(
 }
 
 /// Per-channel Σ dy and Σ dy·x̂ of [N, C, P] data, with x̂ = (x − mean)·inverseStd
-/// recomputed from the input x (the sums behind BatchNorm's gradients).
+/// recomputed from the input x (the sums behind BatchNorm's gradients). With a `mask` (the
+/// output of a fused ReLU), dy counts only where the mask is positive.
 func channelGradientSums(
-    _ dy: Tensor, input x: Tensor, batch n: Int, channels c: Int, plane: Int, mean: [Float], inverseStd: [Float]
+    _ dy: Tensor, input x: Tensor, batch n: Int, channels c: Int, plane: Int, mean: [Float], inverseStd: [Float],
+    mask: Tensor? = nil
 ) -> (sumDy: [Double], sumDyXhat: [Double]) {
+    let maskValues = mask?.scalars ?? []
     var sumDy = [Double](repeating: 0, count: c)
     var sumDyXhat = [Double](repeating: 0, count: c)
     dy.scalars.withUnsafeBufferPointer { gp in
@@ -155,8 +174,16 @@ func channelGradientSums(
                             var s1 = 0.0, s2 = 0.0
                             for b in 0..<n {
                                 let o = (b * c + ch) * plane
-                                let (a1, a2) = blockedSumAndCenteredDot(gp.baseAddress! + o, xp.baseAddress! + o,
+                                var (a1, a2) = (0.0, 0.0)
+                                if mask != nil {
+                                    maskValues.withUnsafeBufferPointer { mp in
+                                        ck_masked_sum_and_centered_dot(gp.baseAddress! + o, mp.baseAddress! + o,
+                                                                       xp.baseAddress! + o, mean[ch], plane, &a1, &a2)
+                                    }
+                                } else {
+                                    (a1, a2) = blockedSumAndCenteredDot(gp.baseAddress! + o, xp.baseAddress! + o,
                                                                         count: plane, center: mean[ch])
+                                }
                                 s1 += a1
                                 s2 += a2
                             }

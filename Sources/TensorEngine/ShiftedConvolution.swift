@@ -487,10 +487,22 @@ func shiftedConvolutionGradients(
                                     let l = inputLayout(nb)
                                     let placed = buffer + l.bufferCount
                                     l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: buffer, threads: inner)
-                                    l.place(gp.baseAddress! + n0 * cOut * ho * wo, channels: cOut, height: ho, width: wo,
-                                            top: 0, left: 0, rowSpacing: 1, into: placed, threads: inner)
-                                    accumulateTapWeightGradients(l, input: buffer, gradient: placed, rows: cOut,
-                                                                 into: sp.baseAddress! + worker * sumsSize, threads: inner)
+                                    if usesTapKernels && inner == 1 {
+                                        // dY read where it lies (NCHW), over the output rows only.
+                                        let offsets = l.groupOffsets
+                                        for b in 0..<nb {
+                                            ck_tap_weight_gradients_in_rows(
+                                                buffer + b * l.plane, l.columns, l.paddedWidth, offsets, l.groups,
+                                                gp.baseAddress! + (n0 + b) * cOut * ho * wo, ho * wo, wo, ho, wo,
+                                                cOut, l.depth, sp.baseAddress! + worker * sumsSize)
+                                        }
+                                    } else {
+                                        l.place(gp.baseAddress! + n0 * cOut * ho * wo, channels: cOut, height: ho,
+                                                width: wo, top: 0, left: 0, rowSpacing: 1, into: placed, threads: inner)
+                                        accumulateTapWeightGradients(l, input: buffer, gradient: placed, rows: cOut,
+                                                                     into: sp.baseAddress! + worker * sumsSize,
+                                                                     threads: inner)
+                                    }
                                 }
                                 if needInput {  // dX = flipped-kernel convolution of dY
                                     let l = gradientLayout(nb)

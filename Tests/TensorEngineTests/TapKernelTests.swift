@@ -110,6 +110,39 @@ struct TapKernelTests {
         }
     }
 
+    /// The row-wise weight gradient (unpadded gradient rows, padded input rows) against Double.
+    @Test(arguments: [(rows: 4, depth: 3, height: 5, width: 7), (rows: 5, depth: 7, height: 9, width: 16),
+                      (rows: 1, depth: 2, height: 3, width: 70), (rows: 16, depth: 16, height: 12, width: 13)])
+    func rowWiseWeightGradientsMatchDoubleSums(rows: Int, depth: Int, height: Int, width: Int) throws {
+        let groups = 9, wp = width + 2, plane = (height + 2) * wp, ldx = plane + 2 * wp + 3
+        let offsets = (0..<groups).map { ($0 / 3) * wp + $0 % 3 }
+        let x = values(depth * ldx, seed: 13), gradient = values(rows * height * width, seed: 14)
+        let start = values(groups * rows * depth, seed: 15)
+        for level in SIMDLevel.allCases {
+            _ = at(level) {
+                var sums = start
+                ck_tap_weight_gradients_in_rows(x, ldx, wp, offsets, groups, gradient, height * width, width, height,
+                                                width, rows, depth, &sums)
+                var worst = 0.0
+                for g in 0..<groups {
+                    for r in 0..<rows {
+                        for d in 0..<depth {
+                            var expected = Double(start[(g * rows + r) * depth + d])
+                            for i in 0..<height {
+                                for j in 0..<width {
+                                    expected += Double(gradient[r * height * width + i * width + j])
+                                        * Double(x[d * ldx + offsets[g] + i * wp + j])
+                                }
+                            }
+                            worst = max(worst, abs(Double(sums[(g * rows + r) * depth + d]) - expected))
+                        }
+                    }
+                }
+                #expect(worst < 1e-4, "level \(level): error \(worst)")
+            }
+        }
+    }
+
     /// A 3×3, a 5×5 and a transposed convolution with their gradients, on the tap kernels and
     /// on BLAS: the two paths agree to float rounding.
     @Test func convolutionsAgreeWithTheBLASPath() throws {

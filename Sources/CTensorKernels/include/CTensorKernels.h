@@ -62,6 +62,17 @@ void ck_sum_and_centered_dot(const float *g, const float *x, float center, long 
                              double *sum, double *dot);
 
 
+// MARK: BatchNorm followed by ReLU (NormalizationReLU.c)
+
+/// y = max(0, scale·(x − center) + shift).
+void ck_affine_relu(const float *x, float center, float scale, float shift, float *y, long count);
+/// d = dyScale·g·[mask > 0] + xScale·(x − center) + shift (`mask`: the ReLU's output).
+void ck_masked_affine_combination(const float *g, const float *mask, const float *x, float dyScale, float xScale,
+                                  float center, float shift, float *d, long count);
+/// Σ g·[mask > 0] and Σ g·[mask > 0]·(x − center), in float lanes over blocks of 256 added in double.
+void ck_masked_sum_and_centered_dot(const float *g, const float *mask, const float *x, float center, long count,
+                                    double *sum, double *dot);
+
 // MARK: Convolution over shifted views (TapProducts.c)
 //
 // `x` is a padded, channel-major buffer: row d starts at x + d·ldx, and tap g of the kernel
@@ -86,6 +97,13 @@ void ck_tap_products(const float *x, long ldx, const long *offsets, long groups,
 /// for every tap g, r < rows and d < depth.
 void ck_tap_weight_gradients(const float *x, long ldx, const long *offsets, long groups, const float *gradient,
                              long ldg, long rows, long depth, float *sums, long c0, long c1);
+/// sums[(g·rows + r)·depth + d] += Σ_{s < segments} Σ_{j < width}
+///     gradient[r·ldg + s·gradientRowStride + j] · x[d·ldx + offsets[g] + s·xRowStride + j]:
+/// the weight gradient over the rows of images whose gradient is stored unpadded (NCHW, rows
+/// `gradientRowStride` apart) while the input is padded (rows `xRowStride` apart).
+void ck_tap_weight_gradients_in_rows(const float *x, long ldx, long xRowStride, const long *offsets, long groups,
+                                     const float *gradient, long ldg, long gradientRowStride, long segments,
+                                     long width, long rows, long depth, float *sums);
 
 #ifdef __cplusplus
 }
