@@ -2,6 +2,7 @@
 // the compiler vectorizes for baseline x86-64, SSE2) and, on x86-64, an AVX2 + FMA version
 // written with intrinsics. `ck_simd_level()` picks one at start-up from the CPU's features.
 #include "CTensorKernels.h"
+#include "AVX2Support.h"
 
 #include <math.h>
 
@@ -162,13 +163,6 @@ static void sum_and_centered_dot_portable(const float *g, const float *x, float 
 
 #if CK_X86
 
-CK_AVX2 static inline float hsum256(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 CK_AVX2 static void relu_avx2(const float *x, float *y, long n) {
     const __m256 zero = _mm256_setzero_ps();
     long i = 0;
@@ -287,7 +281,7 @@ CK_AVX2 static float bce_avx2(const float *x, const float *t, float *sigma, long
         __m256 nonnegative = _mm256_cmp_ps(xi, zero, _CMP_GE_OQ);
         _mm256_storeu_ps(sigma + i, _mm256_div_ps(_mm256_blendv_ps(e, one, nonnegative), _mm256_add_ps(one, e)));
     }
-    return hsum256(acc) + bce_portable(x + i, t + i, sigma + i, n - i);
+    return ck_horizontal_sum(acc) + bce_portable(x + i, t + i, sigma + i, n - i);
 }
 
 CK_AVX2 static void scaled_difference_avx2(const float *s, const float *t, float factor, float *d, long n) {
@@ -327,7 +321,7 @@ CK_AVX2 static double sum_avx2(const float *x, long n) {
             a = _mm256_add_ps(a, _mm256_loadu_ps(x + j));
             b = _mm256_add_ps(b, _mm256_loadu_ps(x + j + 8));
         }
-        total += hsum256(_mm256_add_ps(a, b));
+        total += ck_horizontal_sum(_mm256_add_ps(a, b));
     }
     return total + sum_portable(x + i, n - i);
 }
@@ -343,7 +337,7 @@ CK_AVX2 static double squared_deviations_avx2(const float *x, float center, long
             a = _mm256_fmadd_ps(d0, d0, a);
             b = _mm256_fmadd_ps(d1, d1, b);
         }
-        total += hsum256(_mm256_add_ps(a, b));
+        total += ck_horizontal_sum(_mm256_add_ps(a, b));
     }
     return total + squared_deviations_portable(x + i, center, n - i);
 }
@@ -360,8 +354,8 @@ CK_AVX2 static void sum_and_centered_dot_avx2(const float *g, const float *x, fl
             a1 = _mm256_add_ps(a1, gv);
             a2 = _mm256_fmadd_ps(gv, _mm256_sub_ps(_mm256_loadu_ps(x + j), c), a2);
         }
-        t1 += hsum256(a1);
-        t2 += hsum256(a2);
+        t1 += ck_horizontal_sum(a1);
+        t2 += ck_horizontal_sum(a2);
     }
     double r1, r2;
     sum_and_centered_dot_portable(g + i, x + i, center, n - i, &r1, &r2);

@@ -3,6 +3,7 @@
 // gradient on the fly, so that neither the ReLU's output nor its gradient is written out.
 // Portable versions and AVX2 + FMA versions, chosen like the other kernels (`ck_simd_level`).
 #include "CTensorKernels.h"
+#include "AVX2Support.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -54,13 +55,6 @@ static void masked_sum_and_centered_dot_portable(const float *g, const float *ma
 
 #if NR_X86
 
-NR_AVX2 static inline float nr_hsum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
-
 // g where mask > 0, else 0.
 NR_AVX2 static inline __m256 nr_masked(__m256 g, __m256 mask) {
     return _mm256_and_ps(g, _mm256_cmp_ps(mask, _mm256_setzero_ps(), _CMP_GT_OQ));
@@ -100,8 +94,8 @@ NR_AVX2 static void masked_sum_and_centered_dot_avx2(const float *g, const float
             a1 = _mm256_add_ps(a1, gv);
             a2 = _mm256_fmadd_ps(gv, _mm256_sub_ps(_mm256_loadu_ps(x + j), c), a2);
         }
-        t1 += nr_hsum(a1);
-        t2 += nr_hsum(a2);
+        t1 += ck_horizontal_sum(a1);
+        t2 += ck_horizontal_sum(a2);
     }
     double r1, r2;
     masked_sum_and_centered_dot_portable(g + i, mask + i, x + i, center, n - i, &r1, &r2);

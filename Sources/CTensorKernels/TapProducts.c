@@ -13,6 +13,7 @@
 // taps and channels. The AVX2 + FMA versions are used when the CPU has them; the portable
 // versions are plain loops (the engine then uses BLAS instead, see `ck_tap_kernels_fast`).
 #include "CTensorKernels.h"
+#include "AVX2Support.h"
 
 #include <string.h>
 
@@ -133,6 +134,25 @@ TP_INLINE void tp_tile16(const float *x, long ldx, const long *offsets, long gro
         }
 }
 
+// A single row × 64 columns (a block of rows with only its first row valid, e.g. a
+// convolution to one channel): eight accumulators along the row instead of a 4 × 16 tile of
+// which three rows would be wasted.
+TP_INLINE void tp_row64(const float *x, long ldx, const long *offsets, long groups, const float *w,
+                        long depth, const float *bias, float *p, long c, int accumulate) {
+    __m256 a[8];
+    for (int v = 0; v < 8; v++) a[v] = bias ? _mm256_set1_ps(bias[0]) : _mm256_setzero_ps();
+    for (long d = 0; d < depth; d++) {
+        const float *row = x + d * ldx + c;
+        for (long g = 0; g < groups; g++, w += TP_ROWS) {
+            const float *in = row + offsets[g];
+            __m256 wi = _mm256_broadcast_ss(w);
+            for (int v = 0; v < 8; v++) a[v] = _mm256_fmadd_ps(wi, _mm256_loadu_ps(in + 8 * v), a[v]);
+        }
+    }
+    for (int v = 0; v < 8; v++)
+        _mm256_storeu_ps(p + 8 * v, accumulate ? _mm256_add_ps(a[v], _mm256_loadu_ps(p + 8 * v)) : a[v]);
+}
+
 // One tile of 8 columns (the last `tail` lanes only, when 0 < tail < 8), as `tp_tile24`.
 TP_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long groups, const float *w,
                         long depth, const float *bias, float *p, long ldp, long c, long valid, int accumulate,
@@ -175,6 +195,9 @@ TP_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offs
             const float *w = packed + b * wstride, *rowBias = bias ? bias + b * TP_ROWS : 0;
             float *out = p + b * TP_ROWS * ldp;
             long valid = rows - b * TP_ROWS, c = cb;
+            if (valid == 1)
+                for (; c + 64 <= ce; c += 64)
+                    tp_row64(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), c, accumulate);
             for (; c + 16 <= ce; c += 16)
                 tp_tile16(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), ldp, c, valid, accumulate);
             for (; c + 8 <= ce; c += 8)
@@ -186,13 +209,6 @@ TP_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offs
 }
 
 // MARK: AVX2 + FMA: weight gradients
-
-TP_INLINE float tp_horizontal_sum(__m256 v) {
-    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-    s = _mm_add_ss(s, _mm_movehdup_ps(s));
-    return _mm_cvtss_f32(s);
-}
 
 // Adds Σ_s Σ_j G[r, s·gs + j]·X[d, s·xs + j] over `segments` runs of `width` columns (s < segments,
 // j < width) to out[r·depth + d], for R rows × D depths: a 4 × 3 tile of sums in registers.
@@ -223,7 +239,7 @@ TP_INLINE void tp_gradient_tile(const float *gr, long ldg, long gs, const float 
         }
     }
     for (int r = 0; r < R; r++)
-        for (int d = 0; d < D; d++) out[r * depth + d] += tp_horizontal_sum(acc[r][d]);
+        for (int d = 0; d < D; d++) out[r * depth + d] += ck_horizontal_sum(acc[r][d]);
 }
 
 TP_INLINE void tp_gradient_rows(const float *gr, long ldg, long gs, const float *x, long ldx, long xs,

@@ -35,9 +35,7 @@ struct FusedNormalizationTests {
     @Test(arguments: [true, false])
     func fusedEqualsNormalizationThenReLU(training: Bool) {
         for level in SIMDLevel.allCases {
-            let saved = SIMDLevel.current
-            defer { SIMDLevel.use(saved) }
-            guard SIMDLevel.use(level) == level else { continue }
+            _ = atSIMDLevel(level) {
             for shape in [[3, 4, 7, 5], [2, 3, 17, 16], [5, 6]] {
                 let fused = run(fused: true, training: training, shape: shape)
                 let separate = run(fused: false, training: training, shape: shape)
@@ -47,6 +45,7 @@ struct FusedNormalizationTests {
                     let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
                     #expect(worst <= 2e-6 * scale, "\(level), \(shape), training \(training): \(name) differs by \(worst)")
                 }
+            }
             }
         }
     }

@@ -9,13 +9,7 @@ import Testing
 /// start and end inside a vector.
 @Suite("Direct tap kernels", .serialized)
 struct TapKernelTests {
-    func at(_ level: SIMDLevel, _ body: () throws -> Void) rethrows -> Bool {
-        let saved = SIMDLevel.current
-        defer { SIMDLevel.use(saved) }
-        guard SIMDLevel.use(level) == level else { return false }
-        try body()
-        return true
-    }
+    func at(_ level: SIMDLevel, _ body: () throws -> Void) rethrows -> Bool { try atSIMDLevel(level, body) }
 
     func values(_ count: Int, seed: UInt64) -> [Float] {
         var g = SeededGenerator(seed: seed)
@@ -34,6 +28,8 @@ struct TapKernelTests {
         Shape(rows: 7, depth: 7, first: 1, last: 150),
         Shape(rows: 16, depth: 16, first: 0, last: 180),
         Shape(rows: 3, depth: 4, first: 9, last: 23),
+        Shape(rows: 1, depth: 5, first: 2, last: 150),  // the one-row tile, then 16- and 8-column tiles
+        Shape(rows: 5, depth: 3, first: 0, last: 137),  // a last block of one row
     ]
 
     /// A padded-plane geometry (width 13) with the nine taps of a 3×3 kernel.

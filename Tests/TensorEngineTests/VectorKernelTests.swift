@@ -2,6 +2,16 @@ import Foundation
 import Testing
 @testable import TensorEngine
 
+/// Runs `body` with the C kernels at `level` and restores the level after it; returns false
+/// (without running `body`) when the CPU lacks that level.
+func atSIMDLevel(_ level: SIMDLevel, _ body: () throws -> Void) rethrows -> Bool {
+    let saved = SIMDLevel.current
+    defer { SIMDLevel.use(saved) }
+    guard SIMDLevel.use(level) == level else { return false }
+    try body()
+    return true
+}
+
 /// The C kernels (CTensorKernels) on both SIMD levels, against plain Double formulas.
 /// Lengths cover whole vectors, tails, and the 256-value blocks of the sums.
 @Suite("Element-wise kernels, baseline and AVX2", .serialized)
@@ -9,14 +19,7 @@ struct VectorKernelTests {
     static let lengths = [0, 1, 7, 8, 9, 255, 256, 257, 1_000, 4_099]
     static let levels = SIMDLevel.allCases
 
-    /// Runs `body` with the kernels at `level`, or returns false when the CPU lacks it.
-    func at(_ level: SIMDLevel, _ body: () throws -> Void) rethrows -> Bool {
-        let saved = SIMDLevel.current
-        defer { SIMDLevel.use(saved) }
-        guard SIMDLevel.use(level) == level else { return false }
-        try body()
-        return true
-    }
+    func at(_ level: SIMDLevel, _ body: () throws -> Void) rethrows -> Bool { try atSIMDLevel(level, body) }
 
     func values(_ count: Int, seed: UInt64, scale: Float = 3) -> [Float] {
         var g = SeededGenerator(seed: seed)
