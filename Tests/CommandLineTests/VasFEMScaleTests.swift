@@ -24,7 +24,24 @@ private func mpirun(_ ranks: Int, _ arguments: [String], environment: [String: S
     var options = ["--oversubscribe", "--mca", "plm", "isolated", "--mca", "btl", "self,vader",
                    "--mca", "btl_vader_single_copy_mechanism", "none", "-n", "\(ranks)"]
     if getuid() == 0 { options.insert("--allow-run-as-root", at: 0) }
-    return try runProcess(path, options + [vasfem] + arguments, environment: environment, timeout: 180)
+    var run = try runProcess(path, options + [vasfem] + arguments, environment: environment, timeout: 180)
+    run.stderr = withoutLauncherNotices(run.stderr)
+    return run
+}
+
+/// Standard error without mpirun's own notices (blocks between lines of dashes, such as "Primary
+/// job terminated normally, but 1 process returned a non-zero exit code"): mpirun writes them
+/// before or after the ranks' messages, in no fixed order.
+private func withoutLauncherNotices(_ stderr: String) -> String {
+    var kept: [Substring] = [], inNotice = false
+    for line in stderr.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("-----") && line.allSatisfy({ $0 == "-" }) {
+            inNotice.toggle()
+            continue
+        }
+        if !inNotice { kept.append(line) }
+    }
+    return kept.joined(separator: "\n")
 }
 
 /// The shared input and its one-process reference output, made once for the suite.
