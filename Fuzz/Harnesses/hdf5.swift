@@ -24,12 +24,18 @@ func walk(_ group: HDF5Group, depth: Int) {
         switch try? group.objectKind(at: name) {
         case .group?: if let child = try? group.group(name) { walk(child, depth: depth + 1) }
         case .dataset?:
-            // Datasets that claim more than 2²⁰ elements are read by rows only (reading them
-            // whole is checked by HDF5Limits, but filling gigabytes would only test the machine).
+            // Datasets that claim more than 2²⁰ elements are read by their first row only, and
+            // only when that row is small too (reading them whole is checked by HDF5Limits, up to
+            // the machine's memory, but filling gigabytes would only test the machine: a crafted
+            // [1, 2³⁴] dataset asked for 16 GiB in one row).
             guard let dataset = try? group.dataset(name), let shape = try? dataset.shape else { continue }
-            let small = (try? HDF5Limits.byteCheckedCount(shape, elementSize: 8, dataset.site)).map { $0 < 1 << 20 } ?? false
-            guard small else {
-                _ = try? dataset.read(as: UInt8.self, rows: 0..<1)
+            func isSmall(_ extents: [Int]) -> Bool {
+                (try? HDF5Limits.byteCheckedCount(extents, elementSize: 8, dataset.site)).map { $0 < 1 << 20 } ?? false
+            }
+            guard isSmall(shape) else {
+                if !shape.isEmpty && isSmall([1] + shape.dropFirst()) {
+                    _ = try? dataset.read(as: UInt8.self, rows: 0..<1)
+                }
                 continue
             }
             _ = try? dataset.read(as: UInt8.self)
