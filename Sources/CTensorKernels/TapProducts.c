@@ -15,8 +15,6 @@
 #include "CTensorKernels.h"
 #include "AVX2Support.h"
 
-#include <string.h>
-
 #if defined(__x86_64__)
 #include <immintrin.h>
 #define TP_X86 1
@@ -26,11 +24,9 @@
 #define TP_X86 0
 #endif
 
-// Rows of the forward kernel's register tile: the packed weights hold blocks of this many.
-enum { TP_ROWS = 4 };
-#ifndef TP_BLOCK
-#define TP_BLOCK 128
-#endif
+// Rows of the forward kernel's register tile (the packed weights hold blocks of this many),
+// and columns per block of ck_tap_products.
+enum { TP_ROWS = 4, TP_BLOCK = 128 };
 
 long ck_tap_weights_count(long groups, long rows, long depth) {
     return (rows + TP_ROWS - 1) / TP_ROWS * TP_ROWS * depth * groups;

@@ -39,11 +39,11 @@ func phasedTransposedConvolution(_ x: Tensor, weight: Tensor, phases ph: Transpo
     let chunks = SampleChunks(batch: n, floatsPerSample: (one.depth + cOut) * one.plane)
     let inner = chunks.threadsPerChunk
     // Phase r's stride-1 kernel: tap t holds W[r + s·(M − 1 − t)].
-    let phaseWeights: [[Float]?] = weight.scalars.withUnsafeBufferPointer { wp in
+    let phaseWeights: [TapWeights?] = weight.scalars.withUnsafeBufferPointer { wp in
         (0..<(s * s)).map { phase in
             let rh = phase / s, rw = phase % s
             guard ph.hasTaps(rh: rh, rw: rw) else { return nil }
-            return one.groupedWeights(rows: cOut) { co, ci, th, tw in
+            return one.tapWeights(rows: cOut) { co, ci, th, tw in
                 ph.weight(wp.baseAddress!, ci: ci, co: co, rh: rh, rw: rw, mh: mh - 1 - th, mw: mw - 1 - tw)
             }
         }
@@ -62,10 +62,8 @@ func phasedTransposedConvolution(_ x: Tensor, weight: Tensor, phases ph: Transpo
                     for phase in 0..<(s * s) {
                         guard let weights = phaseWeights[phase] else { continue }
                         let rh = phase / s, rw = phase % s
-                        weights.withUnsafeBufferPointer { tp in
-                            accumulateTapProducts(l, input: buffer, weights: tp.baseAddress!, rows: cOut,
-                                                  into: product, accumulate: false, threads: inner)
-                        }
+                        accumulateTapProducts(l, input: buffer, weights: weights, into: product, accumulate: false,
+                                              threads: inner)
                         // Interleave: y[o = s·q + r − p] = product[q] for q inside both ranges.
                         let qh0 = (p - rh + s - 1) / s, qw0 = (p - rw + s - 1) / s  // numerators ≥ 0
                         let lastH = ho - 1 + p - rh, lastW = wo - 1 + p - rw
@@ -110,12 +108,12 @@ func phasedTransposedConvolutionGradients(
     let one = layout(1)
     let chunks = SampleChunks(batch: n, floatsPerSample: (one.depth + 2 * cIn) * one.plane)
     let inner = chunks.threadsPerChunk
-    let phaseWeights: [[Float]?] = needInput
+    let phaseWeights: [TapWeights?] = needInput
         ? weight.scalars.withUnsafeBufferPointer { wp in
             (0..<(s * s)).map { phase in
                 let rh = phase / s, rw = phase % s
                 guard ph.hasTaps(rh: rh, rw: rw) else { return nil }
-                return one.groupedWeights(rows: cIn) { ci, co, th, tw in
+                return one.tapWeights(rows: cIn) { ci, co, th, tw in
                     ph.weight(wp.baseAddress!, ci: ci, co: co, rh: rh, rw: rw, mh: th, mw: tw)
                 }
             }
@@ -171,10 +169,8 @@ func phasedTransposedConvolutionGradients(
                                 }
                                 l.completeUnfolding(target, threads: inner)
                                 if needInput, let weights = phaseWeights[phase] {
-                                    weights.withUnsafeBufferPointer { tp in
-                                        accumulateTapProducts(l, input: target, weights: tp.baseAddress!, rows: cIn,
-                                                              into: product, accumulate: !first, threads: inner)
-                                    }
+                                    accumulateTapProducts(l, input: target, weights: weights, into: product,
+                                                          accumulate: !first, threads: inner)
                                 }
                                 first = false
                                 if needWeight {

@@ -94,6 +94,13 @@ struct ShiftedLayout {
         return out
     }
 
+    /// ``groupedWeights(rows:_:)`` with everything the products need, made once per
+    /// convolution: the kernel matrices, their tap-kernel packing and the views' offsets.
+    func tapWeights(rows: Int, _ weight: (Int, Int, Int, Int) -> Float) -> TapWeights {
+        TapWeights(grouped: groupedWeights(rows: rows, weight), rows: rows, depth: depth, groups: groups,
+                   offsets: groupOffsets)
+    }
+
     /// Calls `body(r, c, i, j, value)` for every entry of a [groups, rows, depth] array
     /// laid out like ``groupedWeights(rows:_:)``'s result (the inverse mapping).
     func forEachGroupedEntry(_ grouped: [Float], rows: Int, _ body: (Int, Int, Int, Int, Float) -> Void) {
@@ -196,6 +203,33 @@ struct ShiftedLayout {
     }
 }
 
+/// The kernel matrices of a stride-1 convolution's products, prepared once for all its chunks
+/// (every chunk's layout has the same plane geometry, so the same view offsets).
+struct TapWeights {
+    /// [groups, rows, depth], as ``ShiftedLayout/groupedWeights(rows:_:)`` lays them out (the BLAS path).
+    let grouped: [Float]
+    /// The same matrices packed by `ck_pack_tap_weights`; empty when the tap kernels are not in use.
+    let packed: [Float]
+    /// Rows (output channels of the products) and depth (their inner dimension).
+    let rows, depth: Int
+    /// ``ShiftedLayout/groupOffsets`` of the layout the matrices were made for.
+    let offsets: [Int]
+
+    init(grouped: [Float], rows: Int, depth: Int, groups: Int, offsets: [Int]) {
+        self.grouped = grouped; self.rows = rows; self.depth = depth; self.offsets = offsets
+        if usesTapKernels {
+            var packed = uninitializedFloats(ck_tap_weights_count(groups, rows, depth))
+            ck_pack_tap_weights(grouped, groups, rows, depth, &packed)
+            self.packed = packed
+        } else {
+            packed = []
+        }
+    }
+
+    /// Whether the products run on the tap kernels (decided when the weights were made).
+    var onTapKernels: Bool { !packed.isEmpty }
+}
+
 /// Whether stride-1 convolutions run on the direct tap kernels (`ck_tap_products`,
 /// `ck_tap_weight_gradients`: AVX2 + FMA, reading the shifted views in place) rather than on
 /// one BLAS product per tap. Follows the SIMD level (``SIMDLevel``), so tests can compare both.
@@ -225,21 +259,17 @@ func blockColumns(rows: Int) -> Int {
 }
 
 /// product (rows × columns) = Σ_g weights[g] · view_g(input), plus its old value when
-/// `accumulate`: the forward pass of a stride-1 convolution. `weights` is [groups, rows,
-/// depth] (see ``ShiftedLayout/groupedWeights(rows:_:)``).
+/// `accumulate`: the forward pass of a stride-1 convolution.
 func accumulateTapProducts(
-    _ l: ShiftedLayout, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, rows: Int,
+    _ l: ShiftedLayout, input: UnsafePointer<Float>, weights: TapWeights,
     into product: UnsafeMutablePointer<Float>, accumulate: Bool, threads: Int
 ) {
-    let depth = l.depth, columns = l.columns, groups = l.groups
-    if usesTapKernels {
-        let offsets = l.groupOffsets
-        let count = ck_tap_weights_count(groups, rows, depth)
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { packed in
-            ck_pack_tap_weights(weights, groups, rows, depth, packed.baseAddress!)
-            offsets.withUnsafeBufferPointer { op in
+    let depth = l.depth, columns = l.columns, groups = l.groups, rows = weights.rows
+    if weights.onTapKernels {
+        weights.packed.withUnsafeBufferPointer { packed in
+            weights.offsets.withUnsafeBufferPointer { op in
                 _ = forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows),
-                                   costPerColumn: rows * depth * groups, threads: threads) { _, block in
+                                       costPerColumn: rows * depth * groups, threads: threads) { _, block in
                     ck_tap_products(input, columns, op.baseAddress!, groups, packed.baseAddress!, rows, depth, nil,
                                     product + block.lowerBound, columns, block.lowerBound, block.upperBound,
                                     accumulate ? 1 : 0)
@@ -248,33 +278,33 @@ func accumulateTapProducts(
         }
         return
     }
-    forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows), costPerColumn: rows * depth * groups,
-                       threads: threads) { _, block in
-        for g in 0..<groups {
-            serialSgemm(transposeA: false, transposeB: false, m: rows, n: block.count, k: depth,
-                        a: weights + g * rows * depth, lda: depth,
-                        b: input + l.groupOffset(g) + block.lowerBound, ldb: columns,
-                        beta: g == 0 && !accumulate ? 0 : 1, c: product + block.lowerBound, ldc: columns)
+    weights.grouped.withUnsafeBufferPointer { wp in
+        _ = forEachColumnBlock(columns, blockColumns: blockColumns(rows: rows), costPerColumn: rows * depth * groups,
+                               threads: threads) { _, block in
+            for g in 0..<groups {
+                serialSgemm(transposeA: false, transposeB: false, m: rows, n: block.count, k: depth,
+                            a: wp.baseAddress! + g * rows * depth, lda: depth,
+                            b: input + l.groupOffset(g) + block.lowerBound, ldb: columns,
+                            beta: g == 0 && !accumulate ? 0 : 1, c: product + block.lowerBound, ldc: columns)
+            }
         }
     }
 }
 
 /// The forward pass of a stride-1 convolution written straight into NCHW images: for every
-/// sample b of the chunk, output channel r < `rows` and output position (i, j) < (`height`,
-/// `width`), y[b, r, i, j] = bias[r] + Σ_g Σ_d weights[g, r, d] · view_g(input)[d, b·plane +
-/// i·Wp + j]. One call of the tap kernel per output row, so no product buffer is filled and
-/// copied out (``ShiftedLayout/extract(_:rows:height:width:bias:into:threads:)``). Tap kernels only
-/// (``usesTapKernels``); `weights` is [groups, rows, depth] as for ``accumulateTapProducts``.
+/// sample b of the chunk, output channel r < `weights.rows` and output position (i, j) <
+/// (`height`, `width`), y[b, r, i, j] = bias[r] + Σ_g Σ_d weights[g, r, d] · view_g(input)[d,
+/// b·plane + i·Wp + j]. One call of the tap kernel per output row, so no product buffer is
+/// filled and copied out (``ShiftedLayout/extract(_:rows:height:width:bias:into:threads:)``).
+/// Tap kernels only (``TapWeights/onTapKernels``).
 func tapProductsIntoImages(
-    _ l: ShiftedLayout, input: UnsafePointer<Float>, weights: UnsafePointer<Float>, rows: Int,
+    _ l: ShiftedLayout, input: UnsafePointer<Float>, weights: TapWeights,
     height ho: Int, width wo: Int, bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>, threads: Int
 ) {
     let depth = l.depth, columns = l.columns, groups = l.groups, plane = l.plane, wp = l.paddedWidth
-    let offsets = l.groupOffsets
-    let count = ck_tap_weights_count(groups, rows, depth)
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { packed in
-        ck_pack_tap_weights(weights, groups, rows, depth, packed.baseAddress!)
-        offsets.withUnsafeBufferPointer { op in
+    let rows = weights.rows
+    weights.packed.withUnsafeBufferPointer { packed in
+        weights.offsets.withUnsafeBufferPointer { op in
             parallelRanges(l.batch * ho, costPerItem: rows * depth * groups * wo, threads: threads) { items in
                 for item in items {
                     let b = item / ho, i = item % ho, c0 = b * plane + i * wp
@@ -400,7 +430,7 @@ func shiftedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, padding p: I
     let one = layout(1)
     let chunks = SampleChunks(batch: n, floatsPerSample: Swift.max(one.depth, cOut) * one.plane)
     let weights = weight.scalars.withUnsafeBufferPointer { wp in
-        one.groupedWeights(rows: cOut) { co, ci, i, j in wp[((co * cIn + ci) * kh + i) * kw + j] }
+        one.tapWeights(rows: cOut) { co, ci, i, j in wp[((co * cIn + ci) * kh + i) * kw + j] }
     }
     let big = layout(chunks.chunk), inner = chunks.threadsPerChunk
     let bufferSize = big.bufferCount, productSize = cOut * big.columns
@@ -408,26 +438,24 @@ func shiftedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, padding p: I
     var y = uninitializedFloats(n * cOut * ho * wo)
     let biasValues = bias?.scalars ?? []
     x.scalars.withUnsafeBufferPointer { xp in
-        weights.withUnsafeBufferPointer { wp in
-            biasValues.withUnsafeBufferPointer { bp in
-                y.withUnsafeMutableBufferPointer { yp in
-                    scratch.withBuffers { bufferOf in
-                        chunks.forEach { worker, samples in
-                            let l = layout(samples.count)
-                            let buffer = bufferOf(worker), product = buffer + bufferSize
-                            l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
-                            if usesTapKernels {
-                                tapProductsIntoImages(l, input: buffer, weights: wp.baseAddress!, rows: cOut, height: ho,
-                                                      width: wo, bias: bias == nil ? nil : bp.baseAddress,
-                                                      into: yp.baseAddress! + samples.lowerBound * cOut * ho * wo,
-                                                      threads: inner)
-                                return
-                            }
-                            accumulateTapProducts(l, input: buffer, weights: wp.baseAddress!, rows: cOut,
-                                                  into: product, accumulate: false, threads: inner)
-                            l.extract(product, rows: cOut, height: ho, width: wo, bias: bias == nil ? nil : bp.baseAddress,
-                                      into: yp.baseAddress! + samples.lowerBound * cOut * ho * wo, threads: inner)
+        biasValues.withUnsafeBufferPointer { bp in
+            y.withUnsafeMutableBufferPointer { yp in
+                scratch.withBuffers { bufferOf in
+                    chunks.forEach { worker, samples in
+                        let l = layout(samples.count)
+                        let buffer = bufferOf(worker), product = buffer + bufferSize
+                        l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
+                        if weights.onTapKernels {
+                            tapProductsIntoImages(l, input: buffer, weights: weights, height: ho, width: wo,
+                                                  bias: bias == nil ? nil : bp.baseAddress,
+                                                  into: yp.baseAddress! + samples.lowerBound * cOut * ho * wo,
+                                                  threads: inner)
+                            return
                         }
+                        accumulateTapProducts(l, input: buffer, weights: weights, into: product, accumulate: false,
+                                              threads: inner)
+                        l.extract(product, rows: cOut, height: ho, width: wo, bias: bias == nil ? nil : bp.baseAddress,
+                                  into: yp.baseAddress! + samples.lowerBound * cOut * ho * wo, threads: inner)
                     }
                 }
             }
@@ -462,11 +490,11 @@ func shiftedConvolutionGradients(
     let inner = chunks.threadsPerChunk
     let flipped = needInput
         ? weight.scalars.withUnsafeBufferPointer { wp in
-            dyOne.groupedWeights(rows: cIn) { ci, co, i, j in
+            dyOne.tapWeights(rows: cIn) { ci, co, i, j in
                 wp[((co * cIn + ci) * kh + (kh - 1 - i)) * kw + (kw - 1 - j)]
             }
         }
-        : []
+        : nil
     let sumsSize = xOne.groups * cOut * xOne.depth
     let scratchSize = Swift.max(
         needWeight ? inputLayout(chunks.chunk).bufferCount + cOut * inputLayout(chunks.chunk).columns : 0,
@@ -474,51 +502,49 @@ func shiftedConvolutionGradients(
     var scratch = WorkerScratch(workers: chunks.workers, count: scratchSize)
     var sums = [Float](repeating: 0, count: needWeight ? chunks.workers * sumsSize : 0)
     var dx = uninitializedFloats(needInput ? n * cIn * h * w : 0)
+    let weightOffsets = xOne.groupOffsets  // the same for every chunk's layout
     x.scalars.withUnsafeBufferPointer { xp in
         dy.scalars.withUnsafeBufferPointer { gp in
-            flipped.withUnsafeBufferPointer { fp in
-                dx.withUnsafeMutableBufferPointer { dxp in
-                    sums.withUnsafeMutableBufferPointer { sp in
-                        scratch.withBuffers { bufferOf in
-                            chunks.forEach { worker, samples in
-                                let n0 = samples.lowerBound, nb = samples.count
-                                let buffer = bufferOf(worker)
-                                if needWeight {  // dW_g += dY · view_g(X)ᵀ, dY placed at the output positions
-                                    let l = inputLayout(nb)
-                                    let placed = buffer + l.bufferCount
-                                    l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: buffer, threads: inner)
-                                    if usesTapKernels && inner == 1 {
-                                        // dY read where it lies (NCHW), over the output rows only.
-                                        let offsets = l.groupOffsets
-                                        for b in 0..<nb {
-                                            ck_tap_weight_gradients_in_rows(
-                                                buffer + b * l.plane, l.columns, l.paddedWidth, offsets, l.groups,
-                                                gp.baseAddress! + (n0 + b) * cOut * ho * wo, ho * wo, wo, ho, wo,
-                                                cOut, l.depth, sp.baseAddress! + worker * sumsSize)
-                                        }
-                                    } else {
-                                        l.place(gp.baseAddress! + n0 * cOut * ho * wo, channels: cOut, height: ho,
-                                                width: wo, top: 0, left: 0, rowSpacing: 1, into: placed, threads: inner)
-                                        accumulateTapWeightGradients(l, input: buffer, gradient: placed, rows: cOut,
-                                                                     into: sp.baseAddress! + worker * sumsSize,
-                                                                     threads: inner)
+            dx.withUnsafeMutableBufferPointer { dxp in
+                sums.withUnsafeMutableBufferPointer { sp in
+                    scratch.withBuffers { bufferOf in
+                        chunks.forEach { worker, samples in
+                            let n0 = samples.lowerBound, nb = samples.count
+                            let buffer = bufferOf(worker)
+                            if needWeight {  // dW_g += dY · view_g(X)ᵀ, dY placed at the output positions
+                                let l = inputLayout(nb)
+                                let placed = buffer + l.bufferCount
+                                l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: buffer, threads: inner)
+                                if usesTapKernels && inner == 1 {
+                                    // dY read where it lies (NCHW), over the output rows only.
+                                    for b in 0..<nb {
+                                        ck_tap_weight_gradients_in_rows(
+                                            buffer + b * l.plane, l.columns, l.paddedWidth, weightOffsets, l.groups,
+                                            gp.baseAddress! + (n0 + b) * cOut * ho * wo, ho * wo, wo, ho, wo,
+                                            cOut, l.depth, sp.baseAddress! + worker * sumsSize)
                                     }
+                                } else {
+                                    l.place(gp.baseAddress! + n0 * cOut * ho * wo, channels: cOut, height: ho,
+                                            width: wo, top: 0, left: 0, rowSpacing: 1, into: placed, threads: inner)
+                                    accumulateTapWeightGradients(l, input: buffer, gradient: placed, rows: cOut,
+                                                                 into: sp.baseAddress! + worker * sumsSize,
+                                                                 threads: inner)
                                 }
-                                if needInput {  // dX = flipped-kernel convolution of dY
-                                    let l = gradientLayout(nb)
-                                    let product = buffer + l.bufferCount
-                                    l.placeInput(gp.baseAddress! + n0 * cOut * ho * wo, into: buffer, threads: inner)
-                                    if usesTapKernels {
-                                        tapProductsIntoImages(l, input: buffer, weights: fp.baseAddress!, rows: cIn,
-                                                              height: h, width: w, bias: nil,
-                                                              into: dxp.baseAddress! + n0 * cIn * h * w, threads: inner)
-                                        return
-                                    }
-                                    accumulateTapProducts(l, input: buffer, weights: fp.baseAddress!, rows: cIn,
-                                                          into: product, accumulate: false, threads: inner)
-                                    l.extract(product, rows: cIn, height: h, width: w, bias: nil,
-                                              into: dxp.baseAddress! + n0 * cIn * h * w, threads: inner)
+                            }
+                            if let flipped {  // dX = flipped-kernel convolution of dY
+                                let l = gradientLayout(nb)
+                                let product = buffer + l.bufferCount
+                                l.placeInput(gp.baseAddress! + n0 * cOut * ho * wo, into: buffer, threads: inner)
+                                if flipped.onTapKernels {
+                                    tapProductsIntoImages(l, input: buffer, weights: flipped, height: h, width: w,
+                                                          bias: nil, into: dxp.baseAddress! + n0 * cIn * h * w,
+                                                          threads: inner)
+                                    return
                                 }
+                                accumulateTapProducts(l, input: buffer, weights: flipped, into: product,
+                                                      accumulate: false, threads: inner)
+                                l.extract(product, rows: cIn, height: h, width: w, bias: nil,
+                                          into: dxp.baseAddress! + n0 * cIn * h * w, threads: inner)
                             }
                         }
                     }
