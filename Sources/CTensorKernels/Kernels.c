@@ -106,9 +106,31 @@ static void affine_portable(const float *x, float center, float scale, float shi
     for (long i = 0; i < n; i++) y[i] = scale * (x[i] - center) + shift;
 }
 
-static void affine_combination_portable(const float *g, const float *x, float k, float s, float center,
-                                        float shift, float *d, long n) {
-    for (long i = 0; i < n; i++) d[i] = k * g[i] + s * (x[i] - center) + shift;
+static void affine_relu_portable(const float *x, float center, float scale, float shift, float *y, long n) {
+    for (long i = 0; i < n; i++) {
+        float v = scale * (x[i] - center) + shift;
+        y[i] = v > 0 ? v : 0;
+    }
+}
+
+// g, or 0 where a fused ReLU's output `mask` is not positive (no mask: g).
+#define CK_MASKED(g, mask, i) ((mask) == 0 || (mask)[i] > 0 ? (g)[i] : 0.0f)
+
+// `mask`: the output of a ReLU fused after the BatchNorm, or NULL. Inlined into each entry
+// point, so the unmasked one keeps its loop free of the test.
+static inline __attribute__((always_inline)) void affine_combination_body(
+    const float *g, const float *mask, const float *x, float k, float s, float center, float shift, float *d, long n) {
+    for (long i = 0; i < n; i++) d[i] = k * CK_MASKED(g, mask, i) + s * (x[i] - center) + shift;
+}
+
+static void affine_combination_portable(const float *g, const float *x, float k, float s, float center, float shift,
+                                        float *d, long n) {
+    affine_combination_body(g, 0, x, k, s, center, shift, d, n);
+}
+
+static void masked_affine_combination_portable(const float *g, const float *mask, const float *x, float k, float s,
+                                               float center, float shift, float *d, long n) {
+    affine_combination_body(g, mask, x, k, s, center, shift, d, n);
 }
 
 // Sums: eight float lanes over blocks of 256 values, each block's total added in double.
@@ -142,21 +164,39 @@ static double squared_deviations_portable(const float *x, float c, long n) {
     return total;
 }
 
-static void sum_and_centered_dot_portable(const float *g, const float *x, float c, long n, double *s1, double *s2) {
+static inline __attribute__((always_inline)) void sum_and_centered_dot_body(
+    const float *g, const float *mask, const float *x, float c, long n, double *s1, double *s2) {
     double t1 = 0, t2 = 0;
     long i = 0;
     for (; i + 256 <= n; i += 256) {
         float a1[8] = {0}, a2[8] = {0};
         for (long j = i; j < i + 256; j += 8)
-            for (int k = 0; k < 8; k++) { a1[k] += g[j + k]; a2[k] += g[j + k] * (x[j + k] - c); }
+            for (int k = 0; k < 8; k++) {
+                float gv = CK_MASKED(g, mask, j + k);
+                a1[k] += gv;
+                a2[k] += gv * (x[j + k] - c);
+            }
         float b1 = 0, b2 = 0;
         for (int k = 0; k < 8; k++) { b1 += a1[k]; b2 += a2[k]; }
         t1 += b1;
         t2 += b2;
     }
-    for (; i < n; i++) { t1 += g[i]; t2 += (double)g[i] * (double)(x[i] - c); }
+    for (; i < n; i++) {
+        float gv = CK_MASKED(g, mask, i);
+        t1 += gv;
+        t2 += (double)gv * (double)(x[i] - c);
+    }
     *s1 = t1;
     *s2 = t2;
+}
+
+static void sum_and_centered_dot_portable(const float *g, const float *x, float c, long n, double *s1, double *s2) {
+    sum_and_centered_dot_body(g, 0, x, c, n, s1, s2);
+}
+
+static void masked_sum_and_centered_dot_portable(const float *g, const float *mask, const float *x, float c, long n,
+                                                 double *s1, double *s2) {
+    sum_and_centered_dot_body(g, mask, x, c, n, s1, s2);
 }
 
 // MARK: AVX2 + FMA versions
@@ -300,16 +340,43 @@ CK_AVX2 static void affine_avx2(const float *x, float center, float scale, float
     affine_portable(x + i, center, scale, shift, y + i, n - i);
 }
 
-CK_AVX2 static void affine_combination_avx2(const float *g, const float *x, float k, float s, float center,
-                                            float shift, float *d, long n) {
+CK_AVX2 static void affine_relu_avx2(const float *x, float center, float scale, float shift, float *y, long n) {
+    const __m256 c = _mm256_set1_ps(center), a = _mm256_set1_ps(scale), b = _mm256_set1_ps(shift);
+    const __m256 zero = _mm256_setzero_ps();
+    long i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_max_ps(_mm256_fmadd_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), c), a, b), zero));
+    affine_relu_portable(x + i, center, scale, shift, y + i, n - i);
+}
+
+// Eight values of g at p, zeroed where `mask` (NULL: none) is not positive.
+static inline __attribute__((always_inline, target("avx2,fma"))) __m256 ck_masked_load(const float *g,
+                                                                                      const float *mask, long i) {
+    __m256 gv = _mm256_loadu_ps(g + i);
+    if (!mask) return gv;
+    return _mm256_and_ps(gv, _mm256_cmp_ps(_mm256_loadu_ps(mask + i), _mm256_setzero_ps(), _CMP_GT_OQ));
+}
+
+static inline __attribute__((always_inline, target("avx2,fma"))) void affine_combination_avx2_body(
+    const float *g, const float *mask, const float *x, float k, float s, float center, float shift, float *d, long n) {
     const __m256 kv = _mm256_set1_ps(k), sv = _mm256_set1_ps(s);
     const __m256 cv = _mm256_set1_ps(center), shiftv = _mm256_set1_ps(shift);
     long i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 centered = _mm256_sub_ps(_mm256_loadu_ps(x + i), cv);
-        _mm256_storeu_ps(d + i, _mm256_fmadd_ps(kv, _mm256_loadu_ps(g + i), _mm256_fmadd_ps(sv, centered, shiftv)));
+        _mm256_storeu_ps(d + i, _mm256_fmadd_ps(kv, ck_masked_load(g, mask, i), _mm256_fmadd_ps(sv, centered, shiftv)));
     }
-    affine_combination_portable(g + i, x + i, k, s, center, shift, d + i, n - i);
+    affine_combination_body(g + i, mask ? mask + i : 0, x + i, k, s, center, shift, d + i, n - i);
+}
+
+CK_AVX2 static void affine_combination_avx2(const float *g, const float *x, float k, float s, float center,
+                                            float shift, float *d, long n) {
+    affine_combination_avx2_body(g, 0, x, k, s, center, shift, d, n);
+}
+
+CK_AVX2 static void masked_affine_combination_avx2(const float *g, const float *mask, const float *x, float k,
+                                                   float s, float center, float shift, float *d, long n) {
+    affine_combination_avx2_body(g, mask, x, k, s, center, shift, d, n);
 }
 
 CK_AVX2 static double sum_avx2(const float *x, long n) {
@@ -342,15 +409,15 @@ CK_AVX2 static double squared_deviations_avx2(const float *x, float center, long
     return total + squared_deviations_portable(x + i, center, n - i);
 }
 
-CK_AVX2 static void sum_and_centered_dot_avx2(const float *g, const float *x, float center, long n,
-                                              double *s1, double *s2) {
+static inline __attribute__((always_inline, target("avx2,fma"))) void sum_and_centered_dot_avx2_body(
+    const float *g, const float *mask, const float *x, float center, long n, double *s1, double *s2) {
     const __m256 c = _mm256_set1_ps(center);
     double t1 = 0, t2 = 0;
     long i = 0;
     for (; i + 256 <= n; i += 256) {
         __m256 a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps();
         for (long j = i; j < i + 256; j += 8) {
-            __m256 gv = _mm256_loadu_ps(g + j);
+            __m256 gv = ck_masked_load(g, mask, j);
             a1 = _mm256_add_ps(a1, gv);
             a2 = _mm256_fmadd_ps(gv, _mm256_sub_ps(_mm256_loadu_ps(x + j), c), a2);
         }
@@ -358,9 +425,19 @@ CK_AVX2 static void sum_and_centered_dot_avx2(const float *g, const float *x, fl
         t2 += ck_horizontal_sum(a2);
     }
     double r1, r2;
-    sum_and_centered_dot_portable(g + i, x + i, center, n - i, &r1, &r2);
+    sum_and_centered_dot_body(g + i, mask ? mask + i : 0, x + i, center, n - i, &r1, &r2);
     *s1 = t1 + r1;
     *s2 = t2 + r2;
+}
+
+CK_AVX2 static void sum_and_centered_dot_avx2(const float *g, const float *x, float center, long n, double *s1,
+                                              double *s2) {
+    sum_and_centered_dot_avx2_body(g, 0, x, center, n, s1, s2);
+}
+
+CK_AVX2 static void masked_sum_and_centered_dot_avx2(const float *g, const float *mask, const float *x, float center,
+                                                     long n, double *s1, double *s2) {
+    sum_and_centered_dot_avx2_body(g, mask, x, center, n, s1, s2);
 }
 
 #endif
@@ -411,6 +488,15 @@ void ck_affine_combination(const float *g, const float *x, float dyScale, float 
     CK_DISPATCH(affine_combination, g, x, dyScale, xScale, center, shift, d, count);
 }
 
+void ck_affine_relu(const float *x, float center, float scale, float shift, float *y, long count) {
+    CK_DISPATCH(affine_relu, x, center, scale, shift, y, count);
+}
+
+void ck_masked_affine_combination(const float *g, const float *mask, const float *x, float dyScale, float xScale,
+                                  float center, float shift, float *d, long count) {
+    CK_DISPATCH(masked_affine_combination, g, mask, x, dyScale, xScale, center, shift, d, count);
+}
+
 double ck_sum(const float *x, long count) { CK_DISPATCH_RETURN(sum, x, count); }
 
 double ck_squared_deviations(const float *x, float center, long count) {
@@ -419,4 +505,9 @@ double ck_squared_deviations(const float *x, float center, long count) {
 
 void ck_sum_and_centered_dot(const float *g, const float *x, float center, long count, double *sum, double *dot) {
     CK_DISPATCH(sum_and_centered_dot, g, x, center, count, sum, dot);
+}
+
+void ck_masked_sum_and_centered_dot(const float *g, const float *mask, const float *x, float center, long count,
+                                    double *sum, double *dot) {
+    CK_DISPATCH(masked_sum_and_centered_dot, g, mask, x, center, count, sum, dot);
 }

@@ -62,7 +62,12 @@ void ck_sum_and_centered_dot(const float *g, const float *x, float center, long 
                              double *sum, double *dot);
 
 
-// MARK: BatchNorm followed by ReLU (NormalizationReLU.c)
+// MARK: BatchNorm followed by ReLU
+//
+// The forward map and the two backward passes of BatchNorm with the ReLU's mask (y > 0)
+// applied to the incoming gradient on the fly, so that neither the ReLU's output nor its
+// gradient is written out. The masked kernels are the unmasked ones above with the mask
+// applied, so the fused step rounds exactly like the two separate ones.
 
 /// y = max(0, scale·(x − center) + shift).
 void ck_affine_relu(const float *x, float center, float scale, float shift, float *y, long count);
