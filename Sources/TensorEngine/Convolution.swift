@@ -208,9 +208,11 @@ func channelSums(_ g: Tensor, batch: Int, channels: Int, plane: Int) -> Tensor {
 
 /// 2-D convolution (cross-correlation) of NCHW images.
 ///
-/// Stride 1 with padding p ≤ k − 1 runs as k² matrix products over shifted views of the
-/// zero-padded input (see `ShiftedLayout`), with no im2col copy; other strides and
-/// paddings unfold patches with im2col and multiply with `cblas_sgemm`.
+/// Stride 1 with padding p ≤ k − 1 runs as k² products over shifted views of the
+/// zero-padded input (see `ShiftedLayout`), with no im2col copy. Stride s ≤ k runs as a
+/// stride-1 convolution of the input's s² phases (see `PhaseGrid`). Small output planes,
+/// larger paddings and kernels smaller than the stride unfold patches with im2col and
+/// multiply with `cblas_sgemm`.
 ///
 /// - Parameters:
 ///   - x: images [N, C_in, H, W].
@@ -237,6 +239,10 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
     func biasGradient(_ dy: Tensor) -> Tensor? {
         guard let bias, bias.requiresGradient else { return nil }
         return channelSums(dy, batch: n, channels: cOut, plane: howo)
+    }
+    if stride > 1 && Swift.min(g.kernelHeight, g.kernelWidth) >= stride {
+        return phasedStridedConvolution(x, weight: weight, bias: bias, stride: stride, padding: padding,
+                                        outputHeight: ho, outputWidth: wo)
     }
     if stride == 1 && padding <= Swift.min(g.kernelHeight, g.kernelWidth) - 1 && !prefersUnfolding(g) {
         let y = shiftedConvolution(xv, weight: wv, bias: bias?.value, padding: padding)
@@ -343,9 +349,10 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
 /// 2-D transposed convolution ("deconvolution", the adjoint of ``conv2d(_:weight:bias:stride:padding:)``
 /// with respect to its input), PyTorch's `ConvTranspose2d`.
 ///
-/// Computed by phases: for stride s the output splits into s² interleaved sub-grids, each a
-/// stride-1 convolution of the input with ⌈k/s⌉² taps of the kernel (see `TransposedPhases`),
-/// so no column matrix is scattered back.
+/// Computed by phases: for stride s the output splits into s² interleaved sub-grids, which
+/// one stride-1 convolution of the input with ⌈k/s⌉² taps computes as s²·C_out channels
+/// before they are merged into the output grid (see `PhaseGrid`), so no column matrix is
+/// scattered back.
 ///
 /// - Parameters:
 ///   - x: images [N, C_in, H, W].
@@ -368,33 +375,8 @@ public func convTranspose2d(
     let wo = (w - 1) * stride - 2 * padding + kw + outputPadding
     precondition(ho >= 1 && wo >= 1, "convTranspose2d: output would be empty for input \(x.shape)")
     if let bias { precondition(bias.shape == [cOut], "convTranspose2d: bias \(bias.shape) must be [\(cOut)]") }
-    let phases = TransposedPhases(inputChannels: cIn, outputChannels: cOut, height: h, width: w,
-                                  kernelHeight: kh, kernelWidth: kw, stride: stride, padding: padding,
-                                  outputHeight: ho, outputWidth: wo)
-    let xv = x.value, wv = weight.value
-    var y = phasedTransposedConvolution(xv, weight: wv, phases: phases)
-    if let bv = bias?.value {
-        y.withUnsafeMutableBufferPointer { yp in
-            bv.scalars.withUnsafeBufferPointer { bp in
-                addChannelBias(yp.baseAddress!, bp.baseAddress!, batch: n, channels: cOut, plane: ho * wo)
-            }
-        }
-    }
-    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-    return Variable.result(Tensor(shape: [n, cOut, ho, wo], scalars: y), inputs: inputs) {
-        { dy in
-            let needX = x.requiresGradient, needW = weight.requiresGradient
-            let (dx, dw) = phasedTransposedConvolutionGradients(dy, input: xv, weight: wv, phases: phases,
-                                                                needInput: needX, needWeight: needW)
-            var biasGradient: Tensor?
-            if let bias, bias.requiresGradient {
-                biasGradient = channelSums(dy, batch: n, channels: cOut, plane: ho * wo)
-            }
-            return [needX ? Tensor(shape: xv.shape, scalars: dx) : nil,
-                    needW ? Tensor(shape: wv.shape, scalars: dw) : nil,
-                    biasGradient]
-        }
-    }
+    return phasedTransposedConvolution(x, weight: weight, bias: bias, stride: stride, padding: padding,
+                                       outputHeight: ho, outputWidth: wo)
 }
 
 /// Whether a stride-1 convolution runs faster by im2col + one sgemm than by k² products

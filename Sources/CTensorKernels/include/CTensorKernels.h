@@ -110,6 +110,19 @@ void ck_tap_weight_gradients_in_rows(const float *x, long ldx, long xRowStride, 
                                      const float *gradient, long ldg, long gradientRowStride, long segments,
                                      long width, long rows, long depth, float *sums);
 
+// MARK: Polyphase split and merge (Phases.c)
+//
+// A stride-s grid splits into s phases per axis: fine index i + first = s·t + r belongs to
+// phase r at coarse index t. Strided and transposed convolutions become stride-1 ones over
+// the phases; these copy one row between the two forms.
+
+/// dst[t] = src[first + stride·t] where 0 ≤ first + stride·t < srcCount, else 0, for t < count:
+/// one row of phase (first mod stride) of a row of `srcCount` values.
+void ck_phase_split_row(float *dst, long count, const float *src, long srcCount, long first, long stride);
+/// dst[j] = phases[r][t] for j < count, with j + first = stride·t + r (first ≥ 0), where
+/// t < limit, else 0: a row of the fine grid from the matching rows of its `stride` phases.
+void ck_phase_merge_row(float *dst, long count, const float *const *phases, long stride, long first, long limit);
+
 #ifdef __cplusplus
 }
 #endif
