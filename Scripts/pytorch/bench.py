@@ -63,6 +63,19 @@ def make_step(workload):
             F.mse_loss(net(torch.sigmoid(vae.decoder(z)).reshape(64, 1, 64, 64)), t).backward()
             assert z.grad.shape == (64, 3)
         return step, 64
+    if workload == "alphagan_train":
+        gan = models.alpha_gan(128)
+        encoder, generator = gan["encoder"], gan["generator"]
+        encoder.train()
+        generator.train()
+        opt = torch.optim.Adam(list(encoder.parameters()) + list(generator.parameters()), lr=1e-3)
+        x = torch.rand(16, 3, 32, 32) * 2 - 1
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            F.mse_loss(generator(encoder(x)), x).backward()
+            opt.step()
+        return step, 16
     raise SystemExit(f"unknown workload {workload}")
 
 

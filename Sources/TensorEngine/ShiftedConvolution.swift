@@ -59,6 +59,12 @@ struct ShiftedLayout {
     /// Floats of a padded buffer: its rows plus slack for the last product's overhang.
     var bufferCount: Int { depth * columns + (kernelHeight - 1) * paddedWidth + kernelWidth }
 
+    /// Whether output rows of `width` values run well row by row on the tap kernels: their
+    /// 8-column tiles then cover no more columns than a padded row. Otherwise (a width of
+    /// 17 covers 24 columns in a row of 18) whole padded planes run through a product
+    /// buffer, and weight gradients through the placed output gradient.
+    func suitsRowWiseProducts(width: Int) -> Bool { (width + 7) / 8 * 8 <= paddedWidth }
+
     /// Offsets of all products' views (``groupOffset(_:)`` for every product).
     var groupOffsets: [Int] { (0..<groups).map(groupOffset) }
 
@@ -445,7 +451,7 @@ func shiftedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, padding p: I
                         let l = layout(samples.count)
                         let buffer = bufferOf(worker), product = buffer + bufferSize
                         l.placeInput(xp.baseAddress! + samples.lowerBound * cIn * h * w, into: buffer, threads: inner)
-                        if weights.onTapKernels {
+                        if weights.onTapKernels && l.suitsRowWiseProducts(width: wo) {
                             tapProductsIntoImages(l, input: buffer, weights: weights, height: ho, width: wo,
                                                   bias: bias == nil ? nil : bp.baseAddress,
                                                   into: yp.baseAddress! + samples.lowerBound * cOut * ho * wo,
@@ -515,7 +521,7 @@ func shiftedConvolutionGradients(
                                 let l = inputLayout(nb)
                                 let placed = buffer + l.bufferCount
                                 l.placeInput(xp.baseAddress! + n0 * cIn * h * w, into: buffer, threads: inner)
-                                if usesTapKernels && inner == 1 {
+                                if usesTapKernels && inner == 1 && l.suitsRowWiseProducts(width: wo) {
                                     // dY read where it lies (NCHW), over the output rows only.
                                     for b in 0..<nb {
                                         ck_tap_weight_gradients_in_rows(
@@ -535,7 +541,7 @@ func shiftedConvolutionGradients(
                                 let l = gradientLayout(nb)
                                 let product = buffer + l.bufferCount
                                 l.placeInput(gp.baseAddress! + n0 * cOut * ho * wo, into: buffer, threads: inner)
-                                if flipped.onTapKernels {
+                                if flipped.onTapKernels && l.suitsRowWiseProducts(width: w) {
                                     tapProductsIntoImages(l, input: buffer, weights: flipped, height: h, width: w,
                                                           bias: nil, into: dxp.baseAddress! + n0 * cIn * h * w,
                                                           threads: inner)

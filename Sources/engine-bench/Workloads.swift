@@ -13,6 +13,9 @@ enum Workload: String, CaseIterable {
     /// dL/dz through the paper's VAE-4096 decoder (3→400→400→4096) and the IVUS net (evaluation mode, frozen
     /// parameters), 64 latent points: the sampler's inner step.
     case latentGrad = "latent_grad"
+    /// The α-GAN's encoder and generator (3×32×32 images, latent 128) trained to reconstruct
+    /// (MSE), batch 16: strided and transposed convolutions, residual blocks.
+    case alphaGANTrain = "alphagan_train"
 
     var batchSize: Int {
         switch self {
@@ -20,6 +23,7 @@ enum Workload: String, CaseIterable {
         case .vae784Train: 128
         case .ivusnetTrain: 32
         case .latentGrad: 64
+        case .alphaGANTrain: 16
         }
     }
 
@@ -42,6 +46,10 @@ enum Workload: String, CaseIterable {
             let vae = VariationalAutoencoder(inputCount: 4096, latentCount: 3)
             return 4 * Double(multiplyAdds(of: vae.decoder, inputShape: [3]).count
                 + multiplyAdds(of: makeIVUSNet(), inputShape: [1, 64, 64]).count)
+        case .alphaGANTrain:
+            let gan = AlphaGAN()
+            return 6 * Double(multiplyAdds(of: gan.encoder, inputShape: [3, 32, 32]).count
+                + multiplyAdds(of: gan.generator, inputShape: [gan.latentCount]).count)
         }
     }
 
@@ -93,6 +101,17 @@ enum Workload: String, CaseIterable {
                     meanSquaredError(net(reshape(vae.decodeImages(zv), to: [n, 1, 64, 64])), y)
                 }
                 precondition(dz.count == n * 3)
+            }
+        case .alphaGANTrain:
+            let gan = AlphaGAN(latentCount: 128, seed: 1)
+            gan.encoder.train()
+            gan.generator.train()
+            let adam = Adam(parameters: gan.encoder.parameters + gan.generator.parameters)
+            let x = Tensor.uniform(shape: [n, 3, 32, 32], lower: -1, upper: 1, using: &g)
+            return {
+                adam.zeroGradients()
+                meanSquaredError(gan.generator(gan.encoder(Variable(x))), x).backward()
+                adam.step()
             }
         }
     }
