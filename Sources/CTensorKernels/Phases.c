@@ -20,10 +20,10 @@ static void split_row_portable(float *restrict dst, long count, const float *res
 }
 
 static void merge_row_portable(float *restrict dst, long count, const float *const *phases, long stride,
-                               long first, long limit) {
+                               long first, long limit, float bias) {
     for (long j = 0; j < count; j++) {
         long u = j + first, t = u / stride;
-        dst[j] = t < limit ? phases[u - t * stride][t] : 0.0f;
+        dst[j] = (t < limit ? phases[u - t * stride][t] : 0.0f) + bias;
     }
 }
 
@@ -45,21 +45,22 @@ PH_AVX2 static void split_row2_avx2(float *restrict dst, long count, const float
 
 // Stride 2: interleave 8 values of each phase into 16 by unpack and a 128-bit permute.
 PH_AVX2 static void merge_row2_avx2(float *restrict dst, long count, const float *const *phases, long first,
-                                    long limit) {
+                                    long limit, float bias) {
     long j = 0;
     if (count > 0 && first % 2 == 1) {  // starts on phase 1
-        dst[0] = first / 2 < limit ? phases[1][first / 2] : 0.0f;
+        dst[0] = (first / 2 < limit ? phases[1][first / 2] : 0.0f) + bias;
         j = 1;
     }
     const float *p0 = phases[0], *p1 = phases[1];
+    __m256 b = _mm256_set1_ps(bias);
     for (; j + 16 <= count && (j + first) / 2 + 8 <= limit; j += 16) {
         long t = (j + first) / 2;
-        __m256 a = _mm256_loadu_ps(p0 + t), b = _mm256_loadu_ps(p1 + t);
-        __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+        __m256 e = _mm256_add_ps(_mm256_loadu_ps(p0 + t), b), o = _mm256_add_ps(_mm256_loadu_ps(p1 + t), b);
+        __m256 lo = _mm256_unpacklo_ps(e, o), hi = _mm256_unpackhi_ps(e, o);
         _mm256_storeu_ps(dst + j, _mm256_permute2f128_ps(lo, hi, 0x20));
         _mm256_storeu_ps(dst + j + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
     }
-    merge_row_portable(dst + j, count - j, phases, 2, first + j, limit);
+    merge_row_portable(dst + j, count - j, phases, 2, first + j, limit, bias);
 }
 
 #endif
@@ -74,12 +75,13 @@ void ck_phase_split_row(float *dst, long count, const float *src, long srcCount,
     split_row_portable(dst, count, src, srcCount, first, stride);
 }
 
-void ck_phase_merge_row(float *dst, long count, const float *const *phases, long stride, long first, long limit) {
+void ck_phase_merge_row(float *dst, long count, const float *const *phases, long stride, long first, long limit,
+                        float bias) {
 #if PH_X86
     if (stride == 2 && ck_simd_level() == CK_SIMD_AVX2_FMA) {
-        merge_row2_avx2(dst, count, phases, first, limit);
+        merge_row2_avx2(dst, count, phases, first, limit, bias);
         return;
     }
 #endif
-    merge_row_portable(dst, count, phases, stride, first, limit);
+    merge_row_portable(dst, count, phases, stride, first, limit, bias);
 }

@@ -195,15 +195,19 @@ func addChannelBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Floa
 
 /// Per-channel sums of an [N, C, P] array (the bias gradient of a convolution).
 func channelSums(_ g: Tensor, batch: Int, channels: Int, plane: Int) -> Tensor {
-    var out = [Double](repeating: 0, count: channels)
+    var out = [Float](repeating: 0, count: channels)
     g.scalars.withUnsafeBufferPointer { gp in
-        for b in 0..<batch {
-            for c in 0..<channels {
-                out[c] += blockedSum(gp.baseAddress! + (b * channels + c) * plane, count: plane)
+        out.withUnsafeMutableBufferPointer { op in
+            parallelRanges(channels, costPerItem: batch * plane) { range in
+                for c in range {
+                    var total = 0.0
+                    for b in 0..<batch { total += blockedSum(gp.baseAddress! + (b * channels + c) * plane, count: plane) }
+                    op[c] = Float(total)
+                }
             }
         }
     }
-    return Tensor(shape: [channels], scalars: out.map { Float($0) })
+    return Tensor(shape: [channels], scalars: out)
 }
 
 /// 2-D convolution (cross-correlation) of NCHW images.
@@ -349,10 +353,9 @@ public func conv2d(_ x: Variable, weight: Variable, bias: Variable?, stride: Int
 /// 2-D transposed convolution ("deconvolution", the adjoint of ``conv2d(_:weight:bias:stride:padding:)``
 /// with respect to its input), PyTorch's `ConvTranspose2d`.
 ///
-/// Computed by phases: for stride s the output splits into s² interleaved sub-grids, which
-/// one stride-1 convolution of the input with ⌈k/s⌉² taps computes as s²·C_out channels
-/// before they are merged into the output grid (see `PhaseGrid`), so no column matrix is
-/// scattered back.
+/// Computed by phases: for stride s the output splits into s² interleaved sub-grids, each a
+/// stride-1 convolution of the input with ⌈k/s⌉² taps of the kernel (see `TransposedPhases`),
+/// merged row by row into the output, so no column matrix is scattered back.
 ///
 /// - Parameters:
 ///   - x: images [N, C_in, H, W].
@@ -375,8 +378,26 @@ public func convTranspose2d(
     let wo = (w - 1) * stride - 2 * padding + kw + outputPadding
     precondition(ho >= 1 && wo >= 1, "convTranspose2d: output would be empty for input \(x.shape)")
     if let bias { precondition(bias.shape == [cOut], "convTranspose2d: bias \(bias.shape) must be [\(cOut)]") }
-    return phasedTransposedConvolution(x, weight: weight, bias: bias, stride: stride, padding: padding,
-                                       outputHeight: ho, outputWidth: wo)
+    let phases = TransposedPhases(inputChannels: cIn, outputChannels: cOut, height: h, width: w,
+                                  kernelHeight: kh, kernelWidth: kw, stride: stride, padding: padding,
+                                  outputHeight: ho, outputWidth: wo)
+    let xv = x.value, wv = weight.value
+    let y = phasedTransposedConvolution(xv, weight: wv, bias: bias?.value, phases: phases)
+    let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+    return Variable.result(Tensor(shape: [n, cOut, ho, wo], scalars: y), inputs: inputs) {
+        { dy in
+            let needX = x.requiresGradient, needW = weight.requiresGradient
+            let (dx, dw) = phasedTransposedConvolutionGradients(dy, input: xv, weight: wv, phases: phases,
+                                                                needInput: needX, needWeight: needW)
+            var biasGradient: Tensor?
+            if let bias, bias.requiresGradient {
+                biasGradient = channelSums(dy, batch: n, channels: cOut, plane: ho * wo)
+            }
+            return [needX ? Tensor(shape: xv.shape, scalars: dx) : nil,
+                    needW ? Tensor(shape: wv.shape, scalars: dw) : nil,
+                    biasGradient]
+        }
+    }
 }
 
 /// Whether a stride-1 convolution runs faster by im2col + one sgemm than by k² products

@@ -1,20 +1,20 @@
 import CTensorKernels
 
-// Strided and transposed convolutions as stride-1 convolutions over phases.
+// Strided convolutions as stride-1 convolutions over phases.
 //
 // With stride s, a fine grid position i (seen through p zeros on each side) lies in phase
-// r = (i + p) mod s at coarse position t = (i + p) / s. Splitting a kernel the same way,
-// κ = s·m + r, turns
+// r = (i + p) mod s at coarse position t = (i + p) / s. Splitting the kernel the same way,
+// κ = s·m + r, turns a strided convolution into a stride-1 one with M = ⌈k/s⌉ taps per axis
+// over the s² phases of x, read as s²·C input channels:
 //
-//     strided:     y[o] = Σ_κ W[κ] · x[s·o + κ − p] = Σ_r Σ_m W[s·m + r] · x_r[o + m]
-//     transposed:  y[s·t + r − p] = Σ_m W[r + s·m] · x[t − m]
+//     y[o] = Σ_κ W[κ] · x[s·o + κ − p] = Σ_r Σ_m W[s·m + r] · x_r[o + m]
 //
-// into stride-1 convolutions with M = ⌈k/s⌉ taps per axis: the strided one reads the s²
-// phases of x as s²·C input channels (split, then a valid convolution), the transposed one
-// writes the s² phases of y as s²·C output channels (a full convolution, then merge; the
-// "sub-pixel" form). Both then run on the stride-1 machinery (ShiftedConvolution.swift: the
-// tap kernels, or BLAS), and their gradients come from its gradients composed with the
-// adjoint copies: split and merge are each other's transposes.
+// It then runs on the stride-1 machinery (ShiftedConvolution.swift: the tap kernels, or
+// BLAS), and its gradients are the stride-1 gradients composed with the transposed copy:
+// merge, the transpose of split, carries ∂L/∂x_r back to ∂L/∂x. Transposed convolutions,
+// the mirror image, keep each phase's product in cache instead
+// (PhasedTransposedConvolution.swift); they share the row copies (`ck_phase_split_row`,
+// `ck_phase_merge_row`).
 
 /// The phase form of one fine grid: `channels` planes of `height`×`width`, stride `stride`,
 /// `padding` zeros on each side, and the coarse planes (`phaseHeight`×`phaseWidth`) that
@@ -64,7 +64,7 @@ struct PhaseGrid {
                         continue
                     }
                     for rw in 0..<s { rows[rw] = z + ((plane * s + rh) * s + rw) * hq * wq + q * wq }
-                    ck_phase_merge_row(dst + i * w, w, rows, s, padding, wq)
+                    ck_phase_merge_row(dst + i * w, w, rows, s, padding, wq, 0)
                 }
             }
         }
@@ -81,21 +81,6 @@ func splitIntoPhases(_ x: Variable, _ grid: PhaseGrid) -> Variable {
     let value = Tensor(shape: [n, grid.phaseChannels, grid.phaseHeight, grid.phaseWidth], scalars: z)
     return Variable.result(value, inputs: [x]) {
         { dz in [Tensor(shape: [n, grid.channels, grid.height, grid.width], scalars: mergedPhases(dz, grid))] }
-    }
-}
-
-/// Images [N, C, H, W] from their phases [N, C·s², Hq, Wq] (see ``PhaseGrid``).
-func mergePhases(_ z: Variable, _ grid: PhaseGrid) -> Variable {
-    let n = z.shape[0]
-    let value = Tensor(shape: [n, grid.channels, grid.height, grid.width], scalars: mergedPhases(z.value, grid))
-    return Variable.result(value, inputs: [z]) {
-        { dy in
-            var dz = uninitializedFloats(n * grid.phaseChannels * grid.phaseHeight * grid.phaseWidth)
-            dy.scalars.withUnsafeBufferPointer { gp in
-                dz.withUnsafeMutableBufferPointer { grid.split(gp.baseAddress!, batch: n, into: $0.baseAddress!) }
-            }
-            return [Tensor(shape: z.shape, scalars: dz)]
-        }
     }
 }
 
@@ -121,20 +106,6 @@ func gatherEntries(_ v: Variable, indices: [Int], shape: [Int]) -> Variable {
             for (e, i) in indices.enumerated() where i >= 0 { dv[i] += g.scalars[e] }
             return [Tensor(shape: sourceShape, scalars: dv)]
         }
-    }
-}
-
-/// y + bias[c] on every channel c of images [N, C, H, W]; the bias gradient is the per-channel sum.
-func addingChannelBias(_ y: Variable, _ bias: Variable) -> Variable {
-    let n = y.shape[0], c = y.shape[1], plane = y.shape[2] * y.shape[3]
-    var out = y.value.scalars
-    out.withUnsafeMutableBufferPointer { op in
-        bias.value.scalars.withUnsafeBufferPointer { bp in
-            addChannelBias(op.baseAddress!, bp.baseAddress!, batch: n, channels: c, plane: plane)
-        }
-    }
-    return Variable.result(Tensor(shape: y.shape, scalars: out), inputs: [y, bias]) {
-        { g in [g, channelSums(g, batch: n, channels: c, plane: plane)] }
     }
 }
 
@@ -171,46 +142,4 @@ func phasedStridedConvolution(
     }
     let phaseWeight = gatherEntries(weight, indices: indices, shape: [cOut, grid.phaseChannels, m, m])
     return conv2d(splitIntoPhases(x, grid), weight: phaseWeight, bias: bias, stride: 1, padding: 0)
-}
-
-/// convTranspose2d with weight W [C_in, C_out, kh, kw] as a full stride-1 convolution (padding
-/// M − 1) to the s² output phases, W″[co·s² + rh·s + rw, ci, th, tw] = W[ci, co, rh + s·(M−1−th),
-/// rw + s·(M−1−tw)] (zero past the kernel), merged into the output grid.
-func phasedTransposedConvolution(
-    _ x: Variable, weight: Variable, bias: Variable?, stride s: Int, padding p: Int, outputHeight ho: Int,
-    outputWidth wo: Int
-) -> Variable {
-    let cIn = x.shape[1], cOut = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
-    let m = phaseTaps(kh, kw, stride: s)
-    let grid = PhaseGrid(channels: cOut, height: ho, width: wo, stride: s, padding: p,
-                         phaseHeight: x.shape[2] + m - 1, phaseWidth: x.shape[3] + m - 1)
-    var indices = [Int](repeating: -1, count: grid.phaseChannels * cIn * m * m)
-    for co in 0..<cOut {
-        for rh in 0..<s {
-            for rw in 0..<s {
-                for ci in 0..<cIn {
-                    for th in 0..<m {
-                        for tw in 0..<m {
-                            let i = rh + s * (m - 1 - th), j = rw + s * (m - 1 - tw)
-                            guard i < kh && j < kw else { continue }
-                            let e = (((co * s + rh) * s + rw) * cIn + ci) * m * m + th * m + tw
-                            indices[e] = ((ci * cOut + co) * kh + i) * kw + j
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let phaseWeight = gatherEntries(weight, indices: indices, shape: [grid.phaseChannels, cIn, m, m])
-    // Every output position lies in the phases' planes unless output padding reaches past
-    // them: then those positions hold only the bias, which is added after the merge.
-    let covered = (ho - 1 + p) / s < grid.phaseHeight && (wo - 1 + p) / s < grid.phaseWidth
-    let phaseBias = bias.flatMap { b in
-        covered ? gatherEntries(b, indices: (0..<grid.phaseChannels).map { $0 / (s * s) }, shape: [grid.phaseChannels])
-                : nil
-    }
-    let z = conv2d(x, weight: phaseWeight, bias: phaseBias, stride: 1, padding: m - 1)
-    let y = mergePhases(z, grid)
-    if let bias, !covered { return addingChannelBias(y, bias) }
-    return y
 }

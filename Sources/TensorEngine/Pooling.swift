@@ -60,13 +60,31 @@ public func maxPool2d(_ x: Variable, kernelSize: Int, stride: Int? = nil) -> Var
     let inputShape = x.shape
     return Variable.result(value, inputs: [x]) {
         { g in
-            var dx = [Float](repeating: 0, count: planes * hw)
+            var dx = uninitializedFloats(planes * hw)
             g.scalars.withUnsafeBufferPointer { gp in
                 argmax.withUnsafeBufferPointer { ap in
                     dx.withUnsafeMutableBufferPointer { dxp in
-                        for pl in 0..<planes {
-                            let d = dxp.baseAddress! + pl * hw
-                            for i in 0..<howo { d[Int(ap[pl * howo + i])] += gp[pl * howo + i] }
+                        parallelRanges(planes, costPerItem: hw) { planeRange in
+                            for pl in planeRange {
+                                let d = dxp.baseAddress! + pl * hw, gi = gp.baseAddress! + pl * howo
+                                let ai = ap.baseAddress! + pl * howo
+                                if kernelSize == 2 && s == 2 {
+                                    // Windows tile the plane: write each one whole (its maximum's
+                                    // gradient, zeros elsewhere), then zero an odd last row or column.
+                                    for oh in 0..<ho {
+                                        for ow in 0..<wo {
+                                            let i0 = 2 * oh * w + 2 * ow, i1 = i0 + w, o = oh * wo + ow
+                                            d[i0] = 0; d[i0 + 1] = 0; d[i1] = 0; d[i1 + 1] = 0
+                                            d[Int(ai[o])] = gi[o]
+                                        }
+                                        if w > 2 * wo { d[(2 * oh) * w + w - 1] = 0; d[(2 * oh + 1) * w + w - 1] = 0 }
+                                    }
+                                    if h > 2 * ho { (d + (h - 1) * w).update(repeating: 0, count: w) }
+                                    continue
+                                }
+                                d.update(repeating: 0, count: hw)
+                                for i in 0..<howo { d[Int(ai[i])] += gi[i] }
+                            }
                         }
                     }
                 }

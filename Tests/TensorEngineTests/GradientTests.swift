@@ -78,6 +78,9 @@ struct GradientTests {
         let x = randomVariable([7, 3, 7, 6], seed: 10)
         expectGradientsMatch([("x", x)], step: 1e-3) { maxPool2d(x, kernelSize: kernel, stride: stride) }
         expectGradientsMatch([("x", x)]) { avgPool2d(x, kernelSize: kernel, stride: stride) }
+        // Odd sides: a last row and column that no 2×2 window covers get zero gradient.
+        let odd = randomVariable([3, 2, 5, 7], seed: 11)
+        expectGradientsMatch([("x", odd)], step: 1e-3) { maxPool2d(odd, kernelSize: 2, stride: 2) }
     }
 
     @Test func upsampling() {

@@ -39,13 +39,13 @@ struct PhaseTests {
                                           (64, 0, 30), (33, 3, 11), (50, 0, 25)] {
                 let expected = (0..<count).map { j -> Float in
                     let u = j + first, t = u / stride
-                    return t < limit ? phases[u % stride][t] : 0
+                    return (t < limit ? phases[u % stride][t] : 0) + 0.5
                 }
                 for level in [SIMDLevel.baseline, .avx2FMA] {
                     var got = [Float](repeating: .nan, count: count)
                     let ran = atSIMDLevel(level) {
                         phases.withUnsafeBufferPointers { rows in
-                            ck_phase_merge_row(&got, count, rows, stride, first, limit)
+                            ck_phase_merge_row(&got, count, rows, stride, first, limit, 0.5)
                         }
                     }
                     if ran { #expect(got == expected, "stride \(stride) count \(count) first \(first) at \(level)") }

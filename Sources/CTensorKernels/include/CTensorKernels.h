@@ -119,9 +119,10 @@ void ck_tap_weight_gradients_in_rows(const float *x, long ldx, long xRowStride, 
 /// dst[t] = src[first + stride·t] where 0 ≤ first + stride·t < srcCount, else 0, for t < count:
 /// one row of phase (first mod stride) of a row of `srcCount` values.
 void ck_phase_split_row(float *dst, long count, const float *src, long srcCount, long first, long stride);
-/// dst[j] = phases[r][t] for j < count, with j + first = stride·t + r (first ≥ 0), where
-/// t < limit, else 0: a row of the fine grid from the matching rows of its `stride` phases.
-void ck_phase_merge_row(float *dst, long count, const float *const *phases, long stride, long first, long limit);
+/// dst[j] = phases[r][t] + bias for j < count, with j + first = stride·t + r (first ≥ 0), where
+/// t < limit, else bias: a row of the fine grid from the matching rows of its `stride` phases.
+void ck_phase_merge_row(float *dst, long count, const float *const *phases, long stride, long first, long limit,
+                        float bias);
 
 #ifdef __cplusplus
 }
