@@ -140,13 +140,15 @@ struct TapKernelTests {
     }
 
     /// A 3×3, a 5×5 and a transposed convolution with their gradients, on the tap kernels and
-    /// on BLAS: the two paths agree to float rounding.
-    @Test func convolutionsAgreeWithTheBLASPath() throws {
+    /// on BLAS: the two paths agree to float rounding. Width 19 runs the tap kernels over whole
+    /// padded planes, width 32 row by row (``ShiftedLayout/suitsRowWiseProducts(width:)``).
+    @Test(arguments: [19, 32])
+    func convolutionsAgreeWithTheBLASPath(width: Int) throws {
         guard SIMDLevel.supported == .avx2FMA else { return }
         func run() -> [[Float]] {
             var results: [[Float]] = []
             for (cIn, cOut, k, p) in [(16, 16, 3, 1), (3, 6, 5, 2), (5, 1, 3, 0)] {
-                let x = Variable(Tensor(shape: [3, cIn, 21, 19], scalars: values(3 * cIn * 21 * 19, seed: 7)),
+                let x = Variable(Tensor(shape: [3, cIn, 21, width], scalars: values(3 * cIn * 21 * width, seed: 7)),
                                  requiresGradient: true)
                 let w = Variable(Tensor(shape: [cOut, cIn, k, k], scalars: values(cOut * cIn * k * k, seed: 8)),
                                  requiresGradient: true)
