@@ -72,22 +72,21 @@ func phasedTransposedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, pha
                     }
                     // y[o] for o + p = s·q + r is phase r's product at q (bias alone where q ≥ qh).
                     let out = yp.baseAddress! + samples.lowerBound * cOut * ho * wo
-                    parallelRanges(nb * cOut, costPerItem: ho * wo, threads: inner) { items in
-                        var rows = [UnsafePointer<Float>?](repeating: nil, count: s)
-                        for item in items {
-                            let b = item / cOut, co = item % cOut
-                            for o in 0..<ho {
-                                let rh = (o + p) % s, q = (o + p) / s
-                                for rw in 0..<s {
-                                    let phase = rh * s + rw
-                                    if phaseWeights[phase] == nil || q >= qh {
-                                        rows[rw] = zeros.withUnsafeBufferPointer { $0.baseAddress! }
-                                    } else {
-                                        rows[rw] = UnsafePointer(products + phase * productSize + co * columns + b * lPlane
-                                                                 + q * wp)
+                    zeros.withUnsafeBufferPointer { zp in
+                        parallelRanges(nb * cOut, costPerItem: ho * wo, threads: inner) { items in
+                            var rows = [UnsafePointer<Float>?](repeating: nil, count: s)
+                            for item in items {
+                                let b = item / cOut, co = item % cOut
+                                for o in 0..<ho {
+                                    let rh = (o + p) % s, q = (o + p) / s
+                                    for rw in 0..<s {
+                                        let phase = rh * s + rw
+                                        rows[rw] = phaseWeights[phase] == nil || q >= qh
+                                            ? zp.baseAddress!
+                                            : UnsafePointer(products + phase * productSize + co * columns + b * lPlane + q * wp)
                                     }
+                                    ck_phase_merge_row(out + (item * ho + o) * wo, wo, rows, s, p, qw, biasValues[co])
                                 }
-                                ck_phase_merge_row(out + (item * ho + o) * wo, wo, rows, s, p, qw, biasValues[co])
                             }
                         }
                     }
