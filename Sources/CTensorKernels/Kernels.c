@@ -6,14 +6,6 @@
 
 #include <math.h>
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define CK_X86 1
-#define CK_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define CK_X86 0
-#endif
-
 // MARK: Dispatch
 
 static int ck_supported_level = -1;
@@ -349,15 +341,15 @@ CK_AVX2 static void affine_relu_avx2(const float *x, float center, float scale, 
     affine_relu_portable(x + i, center, scale, shift, y + i, n - i);
 }
 
-// Eight values of g at p, zeroed where `mask` (NULL: none) is not positive.
-static inline __attribute__((always_inline, target("avx2,fma"))) __m256 ck_masked_load(const float *g,
+// Eight values of g at i, zeroed where `mask` (NULL: none) is not positive.
+CK_AVX2_INLINE __m256 ck_masked_load(const float *g,
                                                                                       const float *mask, long i) {
     __m256 gv = _mm256_loadu_ps(g + i);
     if (!mask) return gv;
     return _mm256_and_ps(gv, _mm256_cmp_ps(_mm256_loadu_ps(mask + i), _mm256_setzero_ps(), _CMP_GT_OQ));
 }
 
-static inline __attribute__((always_inline, target("avx2,fma"))) void affine_combination_avx2_body(
+CK_AVX2_INLINE void affine_combination_avx2_body(
     const float *g, const float *mask, const float *x, float k, float s, float center, float shift, float *d, long n) {
     const __m256 kv = _mm256_set1_ps(k), sv = _mm256_set1_ps(s);
     const __m256 cv = _mm256_set1_ps(center), shiftv = _mm256_set1_ps(shift);
@@ -409,7 +401,7 @@ CK_AVX2 static double squared_deviations_avx2(const float *x, float center, long
     return total + squared_deviations_portable(x + i, center, n - i);
 }
 
-static inline __attribute__((always_inline, target("avx2,fma"))) void sum_and_centered_dot_avx2_body(
+CK_AVX2_INLINE void sum_and_centered_dot_avx2_body(
     const float *g, const float *mask, const float *x, float center, long n, double *s1, double *s2) {
     const __m256 c = _mm256_set1_ps(center);
     double t1 = 0, t2 = 0;

@@ -2,14 +2,7 @@
 // convolutions into stride-1 ones (see PhaseGrid in the tensor engine). Stride 2, the
 // common case, has AVX2 versions that move 8 values per step with two shuffles.
 #include "CTensorKernels.h"
-
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define PH_X86 1
-#define PH_AVX2 __attribute__((target("avx2,fma")))
-#else
-#define PH_X86 0
-#endif
+#include "AVX2Support.h"
 
 static void split_row_portable(float *restrict dst, long count, const float *restrict src, long srcCount,
                                long first, long stride) {
@@ -27,11 +20,11 @@ static void merge_row_portable(float *restrict dst, long count, const float *con
     }
 }
 
-#if PH_X86
+#if CK_X86
 
 // Stride 2: the even entries of 16 consecutive values are lanes 0, 2 of each 128-bit half of
 // shuffle(a, b), put in order by a 64-bit permute.
-PH_AVX2 static void split_row2_avx2(float *restrict dst, long count, const float *restrict src, long srcCount,
+CK_AVX2 static void split_row2_avx2(float *restrict dst, long count, const float *restrict src, long srcCount,
                                     long first) {
     long t = 0;
     for (; t < count && first + 2 * t < 0; t++) dst[t] = 0.0f;
@@ -44,7 +37,7 @@ PH_AVX2 static void split_row2_avx2(float *restrict dst, long count, const float
 }
 
 // Stride 2: interleave 8 values of each phase into 16 by unpack and a 128-bit permute.
-PH_AVX2 static void merge_row2_avx2(float *restrict dst, long count, const float *const *phases, long first,
+CK_AVX2 static void merge_row2_avx2(float *restrict dst, long count, const float *const *phases, long first,
                                     long limit, float bias) {
     long j = 0;
     if (count > 0 && first % 2 == 1) {  // starts on phase 1
@@ -66,7 +59,7 @@ PH_AVX2 static void merge_row2_avx2(float *restrict dst, long count, const float
 #endif
 
 void ck_phase_split_row(float *dst, long count, const float *src, long srcCount, long first, long stride) {
-#if PH_X86
+#if CK_X86
     if (stride == 2 && ck_simd_level() == CK_SIMD_AVX2_FMA) {
         split_row2_avx2(dst, count, src, srcCount, first);
         return;
@@ -77,7 +70,7 @@ void ck_phase_split_row(float *dst, long count, const float *src, long srcCount,
 
 void ck_phase_merge_row(float *dst, long count, const float *const *phases, long stride, long first, long limit,
                         float bias) {
-#if PH_X86
+#if CK_X86
     if (stride == 2 && ck_simd_level() == CK_SIMD_AVX2_FMA) {
         merge_row2_avx2(dst, count, phases, first, limit, bias);
         return;

@@ -15,15 +15,6 @@
 #include "CTensorKernels.h"
 #include "AVX2Support.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-#define TP_X86 1
-#define TP_AVX2 __attribute__((target("avx2,fma")))
-#define TP_INLINE static inline __attribute__((always_inline, target("avx2,fma")))
-#else
-#define TP_X86 0
-#endif
-
 // Rows of the forward kernel's register tile (the packed weights hold blocks of this many),
 // and columns per block of ck_tap_products.
 enum { TP_ROWS = 4, TP_BLOCK = 128 };
@@ -85,19 +76,19 @@ static void tap_weight_gradients_portable(const float *x, long ldx, long xs, con
             }
 }
 
-#if TP_X86
+#if CK_X86
 
 // MARK: AVX2 + FMA: products
 
 // Lanes of the last partial vector: the first `n` (1…7) set.
-TP_INLINE __m256i tp_mask(long n) {
+CK_AVX2_INLINE __m256i tp_mask(long n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
 // One tile: TP_ROWS rows (those < `valid` stored) × 16 columns starting at c, summed over
 // every (d, g): eight accumulators (enough to hide the FMA latency), two input vectors and
 // one broadcast weight, written out so that the compiler keeps them all in registers.
-TP_INLINE void tp_tile16(const float *x, long ldx, const long *offsets, long groups, const float *w,
+CK_AVX2_INLINE void tp_tile16(const float *x, long ldx, const long *offsets, long groups, const float *w,
                          long depth, const float *bias, float *p, long ldp, long c, long valid, int accumulate) {
     __m256 a00, a01, a10, a11, a20, a21, a30, a31;
     a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = _mm256_setzero_ps();
@@ -133,7 +124,7 @@ TP_INLINE void tp_tile16(const float *x, long ldx, const long *offsets, long gro
 // A single row × 64 columns (a block of rows with only its first row valid, e.g. a
 // convolution to one channel): eight accumulators along the row instead of a 4 × 16 tile of
 // which three rows would be wasted.
-TP_INLINE void tp_row64(const float *x, long ldx, const long *offsets, long groups, const float *w,
+CK_AVX2_INLINE void tp_row64(const float *x, long ldx, const long *offsets, long groups, const float *w,
                         long depth, const float *bias, float *p, long c, int accumulate) {
     __m256 a[8];
     for (int v = 0; v < 8; v++) a[v] = bias ? _mm256_set1_ps(bias[0]) : _mm256_setzero_ps();
@@ -149,8 +140,8 @@ TP_INLINE void tp_row64(const float *x, long ldx, const long *offsets, long grou
         _mm256_storeu_ps(p + 8 * v, accumulate ? _mm256_add_ps(a[v], _mm256_loadu_ps(p + 8 * v)) : a[v]);
 }
 
-// One tile of 8 columns (the last `tail` lanes only, when 0 < tail < 8), as `tp_tile24`.
-TP_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long groups, const float *w,
+// One tile of 8 columns (the last `tail` lanes only, when 0 < tail < 8), as `tp_tile16`.
+CK_AVX2_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long groups, const float *w,
                         long depth, const float *bias, float *p, long ldp, long c, long valid, int accumulate,
                         long tail) {
     __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -179,7 +170,7 @@ TP_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long grou
     }
 }
 
-TP_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offsets, long groups,
+CK_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offsets, long groups,
                                       const float *packed, long rows, long depth, const float *bias, float *p,
                                       long ldp, long c0, long c1, int accumulate) {
     long blocks = (rows + TP_ROWS - 1) / TP_ROWS, wstride = depth * groups * TP_ROWS;
@@ -208,7 +199,7 @@ TP_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offs
 
 // Adds Σ_s Σ_j G[r, s·gs + j]·X[d, s·xs + j] over `segments` runs of `width` columns (s < segments,
 // j < width) to out[r·depth + d], for R rows × D depths: a 4 × 3 tile of sums in registers.
-TP_INLINE void tp_gradient_tile(const float *gr, long ldg, long gs, const float *x, long ldx, long xs,
+CK_AVX2_INLINE void tp_gradient_tile(const float *gr, long ldg, long gs, const float *x, long ldx, long xs,
                                 long segments, long width, float *out, long depth, const int R, const int D) {
     __m256 acc[4][3];
     for (int r = 0; r < R; r++)
@@ -238,7 +229,7 @@ TP_INLINE void tp_gradient_tile(const float *gr, long ldg, long gs, const float 
         for (int d = 0; d < D; d++) out[r * depth + d] += ck_horizontal_sum(acc[r][d]);
 }
 
-TP_INLINE void tp_gradient_rows(const float *gr, long ldg, long gs, const float *x, long ldx, long xs,
+CK_AVX2_INLINE void tp_gradient_rows(const float *gr, long ldg, long gs, const float *x, long ldx, long xs,
                                 long segments, long width, float *out, long depth, const int R) {
     long d = 0;
     for (; d + 3 <= depth; d += 3)
@@ -247,7 +238,7 @@ TP_INLINE void tp_gradient_rows(const float *gr, long ldg, long gs, const float 
     else if (depth - d == 1) tp_gradient_tile(gr, ldg, gs, x + d * ldx, ldx, xs, segments, width, out + d, depth, R, 1);
 }
 
-TP_AVX2 static void tap_weight_gradients_avx2(const float *x, long ldx, long xs, const long *offsets, long groups,
+CK_AVX2 static void tap_weight_gradients_avx2(const float *x, long ldx, long xs, const long *offsets, long groups,
                                               const float *gr, long ldg, long gs, long segments, long width,
                                               long rows, long depth, float *sums) {
     // Blocks of about 512 columns (whole segments): four gradient rows (8 KiB) and three
@@ -283,7 +274,7 @@ void ck_tap_products(const float *x, long ldx, const long *offsets, long groups,
                      long rows, long depth, const float *bias, float *p, long ldp, long c0, long c1,
                      int accumulate) {
     if (c1 <= c0 || rows <= 0) return;
-#if TP_X86
+#if CK_X86
     if (ck_tap_kernels_fast()) {
         tap_products_avx2(x, ldx, offsets, groups, packed, rows, depth, bias, p, ldp, c0, c1, accumulate);
         return;
@@ -302,7 +293,7 @@ void ck_tap_weight_gradients_in_rows(const float *x, long ldx, long xRowStride, 
                                      const float *gradient, long ldg, long gradientRowStride, long segments,
                                      long width, long rows, long depth, float *sums) {
     if (segments <= 0 || width <= 0 || rows <= 0 || depth <= 0) return;
-#if TP_X86
+#if CK_X86
     if (ck_tap_kernels_fast()) {
         tap_weight_gradients_avx2(x, ldx, xRowStride, offsets, groups, gradient, ldg, gradientRowStride, segments,
                                   width, rows, depth, sums);
