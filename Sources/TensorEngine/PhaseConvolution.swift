@@ -93,18 +93,41 @@ private func mergedPhases(_ z: Tensor, _ grid: PhaseGrid) -> [Float] {
     return y
 }
 
-/// A tensor of `shape` whose entry e is `v[indices[e]]`, or 0 where `indices[e]` < 0; its
-/// gradient adds each entry's gradient back to its source. Rearranges kernels for the phase
-/// forms (a kernel is small: this costs nothing next to the convolution).
-func gatherEntries(_ v: Variable, indices: [Int], shape: [Int]) -> Variable {
-    let source = v.value.scalars
-    let value = Tensor(shape: shape, scalars: indices.map { $0 < 0 ? 0 : source[$0] })
-    let sourceShape = v.shape, count = source.count
-    return Variable.result(value, inputs: [v]) {
+/// The kernel W [C_out, C_in, kh, kw] of a stride-s convolution in its phase form
+/// W′[co, ci·s² + rh·s + rw, mh, mw] = W[co, ci, s·mh + rh, s·mw + rw], zero past the kernel
+/// (M = `taps` per axis). Every entry of W lands in exactly one entry of W′, so the gradient
+/// reads the same map backwards.
+func phaseKernel(_ weight: Variable, stride s: Int, taps m: Int) -> Variable {
+    let cOut = weight.shape[0], cIn = weight.shape[1], kh = weight.shape[2], kw = weight.shape[3]
+    let phaseChannels = cIn * s * s
+    /// Calls `body(index in W′, index in W)` for every entry of W.
+    func forEachEntry(_ body: (Int, Int) -> Void) {
+        for co in 0..<cOut {
+            for ci in 0..<cIn {
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        let (mh, rh) = i.quotientAndRemainder(dividingBy: s)
+                        let (mw, rw) = j.quotientAndRemainder(dividingBy: s)
+                        body(((co * phaseChannels + ci * s * s + rh * s + rw) * m + mh) * m + mw,
+                             ((co * cIn + ci) * kh + i) * kw + j)
+                    }
+                }
+            }
+        }
+    }
+    var phased = [Float](repeating: 0, count: cOut * phaseChannels * m * m)
+    weight.value.scalars.withUnsafeBufferPointer { w in
+        phased.withUnsafeMutableBufferPointer { p in forEachEntry { p[$0] = w[$1] } }
+    }
+    let value = Tensor(shape: [cOut, phaseChannels, m, m], scalars: phased)
+    let shape = weight.shape
+    return Variable.result(value, inputs: [weight]) {
         { g in
-            var dv = [Float](repeating: 0, count: count)
-            for (e, i) in indices.enumerated() where i >= 0 { dv[i] += g.scalars[e] }
-            return [Tensor(shape: sourceShape, scalars: dv)]
+            var dw = uninitializedFloats(cOut * cIn * kh * kw)  // every entry is written once
+            g.scalars.withUnsafeBufferPointer { gp in
+                dw.withUnsafeMutableBufferPointer { d in forEachEntry { d[$1] = gp[$0] } }
+            }
+            return [Tensor(shape: shape, scalars: dw)]
         }
     }
 }
@@ -113,33 +136,14 @@ func gatherEntries(_ v: Variable, indices: [Int], shape: [Int]) -> Variable {
 private func phaseTaps(_ kh: Int, _ kw: Int, stride s: Int) -> Int { (Swift.max(kh, kw) + s - 1) / s }
 
 /// conv2d with stride s > 1 (see ``conv2d(_:weight:bias:stride:padding:)``) as a valid stride-1
-/// convolution of the input's s² phases with an M×M kernel W′[co, ci·s² + rh·s + rw, mh, mw] =
-/// W[co, ci, s·mh + rh, s·mw + rw] (zero past the kernel).
+/// convolution of the input's s² phases with the M×M kernel ``phaseKernel(_:stride:taps:)``.
 func phasedStridedConvolution(
     _ x: Variable, weight: Variable, bias: Variable?, stride s: Int, padding p: Int, outputHeight ho: Int,
     outputWidth wo: Int
 ) -> Variable {
-    let cIn = x.shape[1], cOut = weight.shape[0], kh = weight.shape[2], kw = weight.shape[3]
-    let m = phaseTaps(kh, kw, stride: s)
-    let grid = PhaseGrid(channels: cIn, height: x.shape[2], width: x.shape[3], stride: s, padding: p,
+    let m = phaseTaps(weight.shape[2], weight.shape[3], stride: s)
+    let grid = PhaseGrid(channels: x.shape[1], height: x.shape[2], width: x.shape[3], stride: s, padding: p,
                          phaseHeight: ho + m - 1, phaseWidth: wo + m - 1)
-    var indices = [Int](repeating: -1, count: cOut * grid.phaseChannels * m * m)
-    for co in 0..<cOut {
-        for ci in 0..<cIn {
-            for rh in 0..<s {
-                for rw in 0..<s {
-                    for mh in 0..<m {
-                        for mw in 0..<m {
-                            let i = s * mh + rh, j = s * mw + rw
-                            guard i < kh && j < kw else { continue }
-                            let e = ((co * grid.phaseChannels + ci * s * s + rh * s + rw) * m + mh) * m + mw
-                            indices[e] = ((co * cIn + ci) * kh + i) * kw + j
-                        }
-                    }
-                }
-            }
-        }
-    }
-    let phaseWeight = gatherEntries(weight, indices: indices, shape: [cOut, grid.phaseChannels, m, m])
+    let phaseWeight = phaseKernel(weight, stride: s, taps: m)
     return conv2d(splitIntoPhases(x, grid), weight: phaseWeight, bias: bias, stride: 1, padding: 0)
 }
