@@ -13,8 +13,8 @@ import CTensorKernels
 // BLAS), and its gradients are the stride-1 gradients composed with the transposed copy:
 // merge, the transpose of split, carries ∂L/∂x_r back to ∂L/∂x. Transposed convolutions,
 // the mirror image, keep each phase's product in cache instead
-// (PhasedTransposedConvolution.swift); they share the row copies (`ck_phase_split_row`,
-// `ck_phase_merge_row`).
+// (PhasedTransposedConvolution.swift); they share ``PhaseGrid/splitPlane(_:phase:_:into:)``
+// and the row copies (`ck_phase_split_row`, `ck_phase_merge_row`).
 
 /// The phase form of one fine grid: `channels` planes of `height`×`width`, stride `stride`,
 /// `padding` zeros on each side, and the coarse planes (`phaseHeight`×`phaseWidth`) that
@@ -30,22 +30,25 @@ struct PhaseGrid {
 
     /// [batch, C, H, W] at `x` → [batch, C·s², Hq, Wq] at `z`.
     func split(_ x: UnsafePointer<Float>, batch: Int, into z: UnsafeMutablePointer<Float>) {
-        let s = stride, h = height, w = width, hq = phaseHeight, wq = phaseWidth
+        let s = stride, hq = phaseHeight, wq = phaseWidth
         parallelRanges(batch * channels, costPerItem: s * s * hq * wq) { planes in
             for plane in planes {
-                let src = x + plane * h * w
                 for phase in 0..<(s * s) {
-                    let rh = phase / s, rw = phase % s
-                    let dst = z + (plane * s * s + phase) * hq * wq
-                    for q in 0..<hq {
-                        let i = s * q + rh - padding
-                        if i < 0 || i >= h {
-                            (dst + q * wq).update(repeating: 0, count: wq)
-                        } else {
-                            ck_phase_split_row(dst + q * wq, wq, src + i * w, w, rw - padding, s)
-                        }
-                    }
+                    splitPlane(x + plane * height * width, phase: phase / s, phase % s,
+                               into: z + (plane * s * s + phase) * hq * wq)
                 }
+            }
+        }
+    }
+
+    /// Phase (rh, rw) of the H×W plane at `src`, as the Hq×Wq plane at `dst`.
+    func splitPlane(_ src: UnsafePointer<Float>, phase rh: Int, _ rw: Int, into dst: UnsafeMutablePointer<Float>) {
+        for q in 0..<phaseHeight {
+            let i = stride * q + rh - padding
+            if i < 0 || i >= height {
+                (dst + q * phaseWidth).update(repeating: 0, count: phaseWidth)
+            } else {
+                ck_phase_split_row(dst + q * phaseWidth, phaseWidth, src + i * width, width, rw - padding, stride)
             }
         }
     }

@@ -97,7 +97,7 @@ func phasedTransposedConvolution(_ x: Tensor, weight: Tensor, bias: Tensor?, pha
     return y
 }
 
-/// ∂L/∂x and ∂L/∂W of ``phasedTransposedConvolution(_:weight:phases:)``. For phase r, let
+/// ∂L/∂x and ∂L/∂W of ``phasedTransposedConvolution(_:weight:bias:phases:)``. For phase r, let
 /// dz_r[q] = dy[s·q + r − p] (zero outside dy), q < H + M − 1. Then
 /// ∂L/∂x[i] = Σ_r Σ_m W[r + s·m]ᵀ dz_r[i + m] (a valid stride-1 convolution of dz_r) and
 /// ∂L/∂W[r + s·m] = Σ_i x[i] dz_r[i + m]ᵀ (its weight gradient with x in the role of dY).
@@ -108,6 +108,8 @@ func phasedTransposedConvolutionGradients(
     let s = ph.stride, p = ph.padding, ho = ph.outputHeight, wo = ph.outputWidth
     let mh = ph.tapsHigh, mw = ph.tapsWide, kh = ph.kernelHeight, kw = ph.kernelWidth
     let dh = h + mh - 1, dw = w + mw - 1
+    // dz_r, the phase r of dy on a dh×dw plane: dz_r[q] = dy[s·q + r − p].
+    let dyPhases = PhaseGrid(channels: cOut, height: ho, width: wo, stride: s, padding: p, phaseHeight: dh, phaseWidth: dw)
     func layout(_ nb: Int) -> ShiftedLayout {
         ShiftedLayout(channels: cOut, batch: nb, height: dh, width: dw, padTop: 0, padLeft: 0,
                       kernelHeight: mh, kernelWidth: mw)
@@ -157,13 +159,8 @@ func phasedTransposedConvolutionGradients(
                                 parallelRanges(cOut, costPerItem: nb * lPlane, threads: inner) { channels in
                                     for co in channels {
                                         for b in 0..<nb {
-                                            let d = target + co * unfold * columns + b * lPlane
-                                            let src = source + (b * cOut + co) * ho * wo
-                                            for q in 0..<dh {
-                                                let o = s * q + rh - p
-                                                if o < 0 || o >= ho { (d + q * dw).update(repeating: 0, count: dw); continue }
-                                                ck_phase_split_row(d + q * dw, dw, src + o * wo, wo, rw - p, s)
-                                            }
+                                            dyPhases.splitPlane(source + (b * cOut + co) * ho * wo, phase: rh, rw,
+                                                                into: target + co * unfold * columns + b * lPlane)
                                         }
                                     }
                                 }
