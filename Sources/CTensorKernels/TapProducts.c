@@ -15,23 +15,56 @@
 #include "CTensorKernels.h"
 #include "AVX2Support.h"
 
-// Rows of the forward kernel's register tile (the packed weights hold blocks of this many),
-// and columns per block of ck_tap_products.
-enum { TP_ROWS = 4, TP_BLOCK = 128 };
+// Blocks of output rows of the forward kernel. The packed weights hold a run of blocks of
+// TP_TALL rows (the 6 × 16 register tile: twelve accumulators, enough to keep both FMA units
+// busy) followed by blocks of TP_ROWS rows, chosen so that the common channel counts need no
+// padding rows: 16 = 6 + 6 + 4, 32 = 4·6 + 4 + 4, 64 = 10·6 + 4. TP_BLOCK: columns per block
+// of ck_tap_products.
+enum { TP_ROWS = 4, TP_TALL = 6, TP_BLOCK = 128 };
+
+/// How `rows` output rows are cut into blocks: `tall` blocks of TP_TALL rows, then `short`
+/// blocks of TP_ROWS; only the last block may hold fewer valid rows than its height.
+typedef struct { long tall, shortBlocks; } tp_blocks;
+
+static tp_blocks tp_blocks_for(long rows) {
+    long tall = rows / TP_TALL, rest = rows % TP_TALL;
+    switch (rest) {
+    case 0: return (tp_blocks){tall, 0};
+    case 2:  // 6 + 2 → 4 + 4
+        return tall > 0 ? (tp_blocks){tall - 1, 2} : (tp_blocks){0, 1};
+    case 5: return (tp_blocks){tall + 1, 0};
+    default: return (tp_blocks){tall, 1};  // 1, 3 or 4 rows in a block of 4
+    }
+}
+
+/// First row and height of block b.
+static inline void tp_block(tp_blocks blocks, long b, long *first, long *height) {
+    if (b < blocks.tall) {
+        *first = b * TP_TALL;
+        *height = TP_TALL;
+    } else {
+        *first = blocks.tall * TP_TALL + (b - blocks.tall) * TP_ROWS;
+        *height = TP_ROWS;
+    }
+}
 
 long ck_tap_weights_count(long groups, long rows, long depth) {
-    return (rows + TP_ROWS - 1) / TP_ROWS * TP_ROWS * depth * groups;
+    tp_blocks blocks = tp_blocks_for(rows);
+    return (blocks.tall * TP_TALL + blocks.shortBlocks * TP_ROWS) * depth * groups;
 }
 
 void ck_pack_tap_weights(const float *weights, long groups, long rows, long depth, float *packed) {
-    long blocks = (rows + TP_ROWS - 1) / TP_ROWS;
-    for (long b = 0; b < blocks; b++)
+    tp_blocks blocks = tp_blocks_for(rows);
+    for (long b = 0; b < blocks.tall + blocks.shortBlocks; b++) {
+        long first, height;
+        tp_block(blocks, b, &first, &height);
         for (long d = 0; d < depth; d++)
             for (long g = 0; g < groups; g++)
-                for (long i = 0; i < TP_ROWS; i++) {
-                    long r = b * TP_ROWS + i;
+                for (long i = 0; i < height; i++) {
+                    long r = first + i;
                     *packed++ = r < rows ? weights[(g * rows + r) * depth + d] : 0.0f;
                 }
+    }
 }
 
 int ck_tap_kernels_fast(void) { return ck_simd_level() == CK_SIMD_AVX2_FMA; }
@@ -41,20 +74,23 @@ int ck_tap_kernels_fast(void) { return ck_simd_level() == CK_SIMD_AVX2_FMA; }
 static void tap_products_portable(const float *x, long ldx, const long *offsets, long groups,
                                   const float *packed, long rows, long depth, const float *bias, float *p,
                                   long ldp, long c0, long c1, int accumulate) {
-    long blocks = (rows + TP_ROWS - 1) / TP_ROWS, n = c1 - c0;
+    tp_blocks blocks = tp_blocks_for(rows);
+    long n = c1 - c0;
     for (long r = 0; r < rows; r++) {
         float *out = p + r * ldp;
         float start = bias ? bias[r] : 0.0f;
         for (long c = 0; c < n; c++) out[c] = (accumulate ? out[c] : 0.0f) + start;
     }
-    for (long b = 0; b < blocks; b++) {
-        const float *w = packed + b * depth * groups * TP_ROWS;
+    for (long b = 0; b < blocks.tall + blocks.shortBlocks; b++) {
+        long first, height;
+        tp_block(blocks, b, &first, &height);
+        const float *w = packed + first * depth * groups;
         for (long d = 0; d < depth; d++)
-            for (long g = 0; g < groups; g++, w += TP_ROWS) {
+            for (long g = 0; g < groups; g++, w += height) {
                 const float *in = x + d * ldx + offsets[g] + c0;
-                for (long i = 0; i < TP_ROWS && b * TP_ROWS + i < rows; i++) {
+                for (long i = 0; i < height && first + i < rows; i++) {
                     float wi = w[i];
-                    float *out = p + (b * TP_ROWS + i) * ldp;
+                    float *out = p + (first + i) * ldp;
                     for (long c = 0; c < n; c++) out[c] += wi * in[c];
                 }
             }
@@ -170,18 +206,95 @@ CK_AVX2_INLINE void tp_tile8(const float *x, long ldx, const long *offsets, long
     }
 }
 
+// One tall tile: TP_TALL rows (those < `valid` stored) × 16 columns starting at c: twelve
+// accumulators, two input vectors and one broadcast weight, as `tp_tile16`.
+CK_AVX2_INLINE void tp_tall_tile16(const float *x, long ldx, const long *offsets, long groups, const float *w,
+                                   long depth, const float *bias, float *p, long ldp, long c, long valid,
+                                   int accumulate) {
+    __m256 a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51;
+    a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = a40 = a41 = a50 = a51 = _mm256_setzero_ps();
+    if (bias) {
+        a00 = a01 = _mm256_set1_ps(bias[0]);
+        if (valid > 1) a10 = a11 = _mm256_set1_ps(bias[1]);
+        if (valid > 2) a20 = a21 = _mm256_set1_ps(bias[2]);
+        if (valid > 3) a30 = a31 = _mm256_set1_ps(bias[3]);
+        if (valid > 4) a40 = a41 = _mm256_set1_ps(bias[4]);
+        if (valid > 5) a50 = a51 = _mm256_set1_ps(bias[5]);
+    }
+    for (long d = 0; d < depth; d++) {
+        const float *row = x + d * ldx + c;
+        for (long g = 0; g < groups; g++, w += TP_TALL) {
+            const float *in = row + offsets[g];
+            __m256 x0 = _mm256_loadu_ps(in), x1 = _mm256_loadu_ps(in + 8);
+            __m256 wi = _mm256_broadcast_ss(w);
+            a00 = _mm256_fmadd_ps(wi, x0, a00); a01 = _mm256_fmadd_ps(wi, x1, a01);
+            wi = _mm256_broadcast_ss(w + 1);
+            a10 = _mm256_fmadd_ps(wi, x0, a10); a11 = _mm256_fmadd_ps(wi, x1, a11);
+            wi = _mm256_broadcast_ss(w + 2);
+            a20 = _mm256_fmadd_ps(wi, x0, a20); a21 = _mm256_fmadd_ps(wi, x1, a21);
+            wi = _mm256_broadcast_ss(w + 3);
+            a30 = _mm256_fmadd_ps(wi, x0, a30); a31 = _mm256_fmadd_ps(wi, x1, a31);
+            wi = _mm256_broadcast_ss(w + 4);
+            a40 = _mm256_fmadd_ps(wi, x0, a40); a41 = _mm256_fmadd_ps(wi, x1, a41);
+            wi = _mm256_broadcast_ss(w + 5);
+            a50 = _mm256_fmadd_ps(wi, x0, a50); a51 = _mm256_fmadd_ps(wi, x1, a51);
+        }
+    }
+    __m256 acc[TP_TALL][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+    for (int i = 0; i < TP_TALL && i < valid; i++)
+        for (int v = 0; v < 2; v++) {
+            float *dst = p + i * ldp + 8 * v;
+            _mm256_storeu_ps(dst, accumulate ? _mm256_add_ps(acc[i][v], _mm256_loadu_ps(dst)) : acc[i][v]);
+        }
+}
+
+// One tall tile of 8 columns (the last `tail` lanes only, when 0 < tail < 8), as `tp_tile8`.
+CK_AVX2_INLINE void tp_tall_tile8(const float *x, long ldx, const long *offsets, long groups, const float *w,
+                                  long depth, const float *bias, float *p, long ldp, long c, long valid,
+                                  int accumulate, long tail) {
+    __m256 a[TP_TALL];
+    for (int i = 0; i < TP_TALL; i++) a[i] = bias && i < valid ? _mm256_set1_ps(bias[i]) : _mm256_setzero_ps();
+    __m256i mask = tail > 0 ? tp_mask(tail) : _mm256_set1_epi32(-1);
+    for (long d = 0; d < depth; d++) {
+        const float *row = x + d * ldx + c;
+        for (long g = 0; g < groups; g++, w += TP_TALL) {
+            __m256 x0 = tail > 0 ? _mm256_maskload_ps(row + offsets[g], mask) : _mm256_loadu_ps(row + offsets[g]);
+            for (int i = 0; i < TP_TALL; i++) a[i] = _mm256_fmadd_ps(_mm256_broadcast_ss(w + i), x0, a[i]);
+        }
+    }
+    for (int i = 0; i < TP_TALL && i < valid; i++) {
+        float *dst = p + i * ldp;
+        __m256 old = accumulate ? _mm256_maskload_ps(dst, mask) : _mm256_setzero_ps();
+        _mm256_maskstore_ps(dst, mask, _mm256_add_ps(a[i], old));
+    }
+}
+
 CK_AVX2 static void tap_products_avx2(const float *x, long ldx, const long *offsets, long groups,
                                       const float *packed, long rows, long depth, const float *bias, float *p,
                                       long ldp, long c0, long c1, int accumulate) {
-    long blocks = (rows + TP_ROWS - 1) / TP_ROWS, wstride = depth * groups * TP_ROWS;
+    tp_blocks blocks = tp_blocks_for(rows);
     // Column blocks of TP_BLOCK; inside one, each block of rows passes over every tile, so
-    // that block's weights (depth · groups · 4 floats) stay in L1 across the tiles.
+    // that block's weights (depth · groups · height floats) stay in L1 across the tiles.
     for (long cb = c0; cb < c1; cb += TP_BLOCK) {
         long ce = cb + TP_BLOCK < c1 ? cb + TP_BLOCK : c1;
-        for (long b = 0; b < blocks; b++) {
-            const float *w = packed + b * wstride, *rowBias = bias ? bias + b * TP_ROWS : 0;
-            float *out = p + b * TP_ROWS * ldp;
-            long valid = rows - b * TP_ROWS, c = cb;
+        for (long b = 0; b < blocks.tall + blocks.shortBlocks; b++) {
+            long first, height;
+            tp_block(blocks, b, &first, &height);
+            const float *w = packed + first * depth * groups, *rowBias = bias ? bias + first : 0;
+            float *out = p + first * ldp;
+            long valid = rows - first, c = cb;
+            if (height == TP_TALL) {
+                for (; c + 16 <= ce; c += 16)
+                    tp_tall_tile16(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), ldp, c, valid,
+                                   accumulate);
+                for (; c + 8 <= ce; c += 8)
+                    tp_tall_tile8(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), ldp, c, valid,
+                                  accumulate, 0);
+                if (c < ce)
+                    tp_tall_tile8(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), ldp, c, valid,
+                                  accumulate, ce - c);
+                continue;
+            }
             if (valid == 1)
                 for (; c + 64 <= ce; c += 64)
                     tp_row64(x, ldx, offsets, groups, w, depth, rowBias, out + (c - c0), c, accumulate);

@@ -5,7 +5,7 @@ import Testing
 /// The direct convolution kernels (`ck_tap_products`, `ck_tap_weight_gradients`) on both
 /// SIMD levels against sums in Double, and stride-1 convolutions on the AVX2 kernels against
 /// the same convolutions on BLAS (the baseline level's path). Sizes cover every tail of the
-/// register tiles: rows not a multiple of 4, depths not a multiple of 3, column ranges that
+/// register tiles: rows not a multiple of 4 or 6 (every way rows are cut into blocks of 6 and 4), depths not a multiple of 3, column ranges that
 /// start and end inside a vector.
 @Suite("Direct tap kernels", .serialized)
 struct TapKernelTests {
@@ -30,6 +30,11 @@ struct TapKernelTests {
         Shape(rows: 3, depth: 4, first: 9, last: 23),
         Shape(rows: 1, depth: 5, first: 2, last: 150),  // the one-row tile, then 16- and 8-column tiles
         Shape(rows: 5, depth: 3, first: 0, last: 137),  // a last block of one row
+        // Rows in tall blocks of 6, then blocks of 4: 6; 6 + 6 (5 valid); 6 + 4 + 4; 4·6 + 4 + 4.
+        Shape(rows: 6, depth: 2, first: 0, last: 29),
+        Shape(rows: 11, depth: 5, first: 4, last: 61),
+        Shape(rows: 14, depth: 3, first: 0, last: 45),
+        Shape(rows: 32, depth: 4, first: 1, last: 70),
     ]
 
     /// A padded-plane geometry (width 13) with the nine taps of a 3×3 kernel.
