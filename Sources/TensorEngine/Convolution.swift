@@ -195,19 +195,12 @@ func addChannelBias(_ y: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Floa
 
 /// Per-channel sums of an [N, C, P] array (the bias gradient of a convolution).
 func channelSums(_ g: Tensor, batch: Int, channels: Int, plane: Int) -> Tensor {
-    var out = [Float](repeating: 0, count: channels)
-    g.scalars.withUnsafeBufferPointer { gp in
-        out.withUnsafeMutableBufferPointer { op in
-            parallelRanges(channels, costPerItem: batch * plane) { range in
-                for c in range {
-                    var total = 0.0
-                    for b in 0..<batch { total += blockedSum(gp.baseAddress! + (b * channels + c) * plane, count: plane) }
-                    op[c] = Float(total)
-                }
-            }
-        }
+    let totals = g.scalars.withUnsafeBufferPointer { gp in
+        channelTotals(batch: batch, channels: channels, plane: plane) { b, c in
+            (blockedSum(gp.baseAddress! + (b * channels + c) * plane, count: plane), 0)
+        }.first
     }
-    return Tensor(shape: [channels], scalars: out)
+    return Tensor(shape: [channels], scalars: totals.map { Float($0) })
 }
 
 /// 2-D convolution (cross-correlation) of NCHW images.

@@ -62,18 +62,14 @@ public func batchNorm(
     var y = uninitializedFloats(xv.count)
     xv.scalars.withUnsafeBufferPointer { xp in
         y.withUnsafeMutableBufferPointer { yp in
-            parallelRanges(c, costPerItem: m) { channels in
-                for ch in channels {
-                    let a = gamma.value.scalars[ch] * invStd[ch], shift = beta.value.scalars[ch], mu = meanC[ch]
-                    for b in 0..<n {
-                        let o = (b * c + ch) * plane
-                        if fusingReLU {
-                            ck_affine_relu(xp.baseAddress! + o, mu, a, shift, yp.baseAddress! + o, plane)
-                        } else {
-                            affineMap(xp.baseAddress! + o, count: plane, center: mu, scale: a, shift: shift,
-                                      into: yp.baseAddress! + o)
-                        }
-                    }
+            let scale = (0..<c).map { gamma.value.scalars[$0] * invStd[$0] }, shift = beta.value.scalars
+            forEachPlane(batch: n, channels: c, plane: plane) { b, ch in
+                let o = (b * c + ch) * plane
+                if fusingReLU {
+                    ck_affine_relu(xp.baseAddress! + o, meanC[ch], scale[ch], shift[ch], yp.baseAddress! + o, plane)
+                } else {
+                    affineMap(xp.baseAddress! + o, count: plane, center: meanC[ch], scale: scale[ch], shift: shift[ch],
+                              into: yp.baseAddress! + o)
                 }
             }
         }
@@ -98,31 +94,24 @@ public func batchNorm(
                     xv.scalars.withUnsafeBufferPointer { xp in
                       (fusingReLU ? value.scalars : []).withUnsafeBufferPointer { mp in
                         dx.withUnsafeMutableBufferPointer { dxp in
-                            parallelRanges(c, costPerItem: m) { channels in
-                                for ch in channels {
-                                    let k = gammaValue.scalars[ch] * invStd[ch]
-                                    var slope: Float = 0, offset: Float = 0
-                                    if training {
-                                        let mean1 = Float(sumDy[ch] / Double(m)), mean2 = Float(sumDyXhat[ch] / Double(m))
-                                        slope = -k * mean2 * invStd[ch]
-                                        offset = -k * mean1
-                                    }
-                                    for b in 0..<n {
-                                        let o = (b * c + ch) * plane
-                                        if fusingReLU {  // dy masked by the ReLU (y > 0) on the fly
-                                            ck_masked_affine_combination(gp.baseAddress! + o, mp.baseAddress! + o,
-                                                                         xp.baseAddress! + o, k, slope, meanC[ch], offset,
-                                                                         dxp.baseAddress! + o, plane)
-                                            continue
-                                        }
-                                        if !training {  // dx = k·dy: x is not read
-                                            ck_scale(gp.baseAddress! + o, k, dxp.baseAddress! + o, plane)
-                                            continue
-                                        }
-                                        affineCombination(gp.baseAddress! + o, xp.baseAddress! + o, count: plane,
-                                                          dyScale: k, xScale: slope, center: meanC[ch], shift: offset,
-                                                          into: dxp.baseAddress! + o)
-                                    }
+                            // Per channel: dx = k·dy + slope·(x − μ) + offset.
+                            let k = (0..<c).map { gammaValue.scalars[$0] * invStd[$0] }
+                            let slope = training ? (0..<c).map { -k[$0] * Float(sumDyXhat[$0] / Double(m)) * invStd[$0] }
+                                : [Float](repeating: 0, count: c)
+                            let offset = training ? (0..<c).map { -k[$0] * Float(sumDy[$0] / Double(m)) }
+                                : [Float](repeating: 0, count: c)
+                            forEachPlane(batch: n, channels: c, plane: plane) { b, ch in
+                                let o = (b * c + ch) * plane
+                                if fusingReLU {  // dy masked by the ReLU (y > 0) on the fly
+                                    ck_masked_affine_combination(gp.baseAddress! + o, mp.baseAddress! + o,
+                                                                 xp.baseAddress! + o, k[ch], slope[ch], meanC[ch],
+                                                                 offset[ch], dxp.baseAddress! + o, plane)
+                                } else if !training {  // dx = k·dy: x is not read
+                                    ck_scale(gp.baseAddress! + o, k[ch], dxp.baseAddress! + o, plane)
+                                } else {
+                                    affineCombination(gp.baseAddress! + o, xp.baseAddress! + o, count: plane,
+                                                      dyScale: k[ch], xScale: slope[ch], center: meanC[ch],
+                                                      shift: offset[ch], into: dxp.baseAddress! + o)
                                 }
                             }
                         }
@@ -155,6 +144,37 @@ func affineCombination(
     ck_affine_combination(g, x, dyScale, xScale, center, shift, d, count)
 }
 
+/// Calls `body(b, ch)` for every plane (sample b, channel ch) of [N, C, P] data, split over
+/// the engine's threads by contiguous runs of planes, that is by samples: the same split as
+/// the convolutions' (``SampleChunks``), so on two threads each core reads the samples it
+/// wrote, from its own cache, instead of half of every channel from the other core's.
+@inline(__always)
+func forEachPlane(batch n: Int, channels c: Int, plane: Int, _ body: (Int, Int) -> Void) {
+    parallelRanges(n * c, costPerItem: plane) { planes in
+        for item in planes { body(item / c, item % c) }
+    }
+}
+
+/// Per-channel totals of per-plane sums: `sums(b, ch)` is computed for every plane in
+/// parallel (``forEachPlane(batch:channels:plane:_:)``), then each channel's values are
+/// added in sample order, so that the totals do not depend on the thread count.
+func channelTotals(
+    batch n: Int, channels c: Int, plane: Int, _ sums: (Int, Int) -> (Double, Double)
+) -> (first: [Double], second: [Double]) {
+    var perPlane = [(Double, Double)](repeating: (0, 0), count: n * c)
+    perPlane.withUnsafeMutableBufferPointer { pp in
+        forEachPlane(batch: n, channels: c, plane: plane) { b, ch in pp[b * c + ch] = sums(b, ch) }
+    }
+    var first = [Double](repeating: 0, count: c), second = first
+    for b in 0..<n {
+        for ch in 0..<c {
+            first[ch] += perPlane[b * c + ch].0
+            second[ch] += perPlane[b * c + ch].1
+        }
+    }
+    return (first, second)
+}
+
 /// Per-channel Σ dy and Σ dy·x̂ of [N, C, P] data, with x̂ = (x − mean)·inverseStd
 /// recomputed from the input x (the sums behind BatchNorm's gradients). With a `mask` (the
 /// output of a fused ReLU), dy counts only where the mask is positive.
@@ -163,66 +183,39 @@ func channelGradientSums(
     mask: Tensor? = nil
 ) -> (sumDy: [Double], sumDyXhat: [Double]) {
     let maskValues = mask?.scalars ?? []
-    var sumDy = [Double](repeating: 0, count: c)
-    var sumDyXhat = [Double](repeating: 0, count: c)
-    dy.scalars.withUnsafeBufferPointer { gp in
+    let (sumDy, centeredDots) = dy.scalars.withUnsafeBufferPointer { gp in
         x.scalars.withUnsafeBufferPointer { xp in
-            sumDy.withUnsafeMutableBufferPointer { s1p in
-                sumDyXhat.withUnsafeMutableBufferPointer { s2p in
-                    parallelRanges(c, costPerItem: n * plane) { channels in
-                        for ch in channels {
-                            var s1 = 0.0, s2 = 0.0
-                            for b in 0..<n {
-                                let o = (b * c + ch) * plane
-                                var (a1, a2) = (0.0, 0.0)
-                                if mask != nil {
-                                    maskValues.withUnsafeBufferPointer { mp in
-                                        ck_masked_sum_and_centered_dot(gp.baseAddress! + o, mp.baseAddress! + o,
-                                                                       xp.baseAddress! + o, mean[ch], plane, &a1, &a2)
-                                    }
-                                } else {
-                                    (a1, a2) = blockedSumAndCenteredDot(gp.baseAddress! + o, xp.baseAddress! + o,
-                                                                        count: plane, center: mean[ch])
-                                }
-                                s1 += a1
-                                s2 += a2
-                            }
-                            s1p[ch] = s1
-                            s2p[ch] = s2 * Double(inverseStd[ch])
-                        }
+            maskValues.withUnsafeBufferPointer { mp in
+                channelTotals(batch: n, channels: c, plane: plane) { b, ch in
+                    let o = (b * c + ch) * plane
+                    if mask == nil {
+                        return blockedSumAndCenteredDot(gp.baseAddress! + o, xp.baseAddress! + o, count: plane,
+                                                        center: mean[ch])
                     }
+                    var sum = 0.0, dot = 0.0
+                    ck_masked_sum_and_centered_dot(gp.baseAddress! + o, mp.baseAddress! + o, xp.baseAddress! + o,
+                                                   mean[ch], plane, &sum, &dot)
+                    return (sum, dot)
                 }
             }
         }
     }
-    return (sumDy, sumDyXhat)
+    return (sumDy, (0..<c).map { centeredDots[$0] * Double(inverseStd[$0]) })
 }
 
 /// Per-channel mean and biased variance of [N, C, P] data (P = H·W, or 1 for [N, C]),
-/// channels spread over the engine's threads. Sums are vectorized Float blocks added in
-/// Double; the variance is taken around the Float mean (its rounding δ adds only δ²).
+/// planes spread over the engine's threads by samples. Sums are vectorized Float blocks
+/// added in Double; the variance is taken around the Float mean (its rounding δ adds only δ²).
 func channelStatistics(_ x: Tensor, batch n: Int, channels c: Int, plane: Int) -> (mean: [Float], variance: [Float]) {
     let m = n * plane
-    var mean = [Float](repeating: 0, count: c)
-    var variance = [Float](repeating: 0, count: c)
-    x.scalars.withUnsafeBufferPointer { xp in
-        mean.withUnsafeMutableBufferPointer { meanP in
-            variance.withUnsafeMutableBufferPointer { varP in
-                parallelRanges(c, costPerItem: m) { channels in
-                    for ch in channels {
-                        var s = 0.0
-                        for b in 0..<n { s += blockedSum(xp.baseAddress! + (b * c + ch) * plane, count: plane) }
-                        let mu = Float(s / Double(m))
-                        var sq = 0.0
-                        for b in 0..<n {
-                            sq += blockedSquaredDeviations(xp.baseAddress! + (b * c + ch) * plane, count: plane, center: mu)
-                        }
-                        meanP[ch] = mu
-                        varP[ch] = Float(sq / Double(m))
-                    }
-                }
-            }
-        }
+    return x.scalars.withUnsafeBufferPointer { xp in
+        let sums = channelTotals(batch: n, channels: c, plane: plane) { b, ch in
+            (blockedSum(xp.baseAddress! + (b * c + ch) * plane, count: plane), 0)
+        }.first
+        let mean = sums.map { Float($0 / Double(m)) }
+        let squares = channelTotals(batch: n, channels: c, plane: plane) { b, ch in
+            (blockedSquaredDeviations(xp.baseAddress! + (b * c + ch) * plane, count: plane, center: mean[ch]), 0)
+        }.first
+        return (mean, squares.map { Float($0 / Double(m)) })
     }
-    return (mean, variance)
 }

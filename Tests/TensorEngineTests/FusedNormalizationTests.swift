@@ -49,4 +49,20 @@ struct FusedNormalizationTests {
             }
         }
     }
+
+    /// The planes are split over the threads by samples, and each channel's per-plane sums are
+    /// added in sample order afterwards: one thread and two give the same bits, for the fused
+    /// and the plain layer (a shape large enough to be split: 6·4·48·48 values).
+    @Test(arguments: [true, false])
+    func oneAndTwoThreadsGiveTheSameBits(fused: Bool) {
+        defer { BLASThreads.set(2) }
+        let shape = [6, 4, 48, 48]
+        BLASThreads.set(1)
+        let one = run(fused: fused, training: true, shape: shape)
+        BLASThreads.set(2)
+        let two = run(fused: fused, training: true, shape: shape)
+        for (name, (a, b)) in zip(["y", "dx", "dγ", "dβ", "running mean", "running variance"], zip(one, two)) {
+            #expect(a == b, "fused \(fused): \(name) differs between one thread and two")
+        }
+    }
 }
