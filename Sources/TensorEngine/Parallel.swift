@@ -5,6 +5,12 @@ import Dispatch
 /// on them concurrently (the engine's own loops — im2col, col2im, normalization — use the
 /// same thread budget as the matrix products). Runs inline when `count · costPerItem` is
 /// small or only one thread is configured.
+///
+/// The ranges run on the engine's worker pool (``WorkerPool``): range 0 on the calling
+/// thread, the others on workers that spin briefly between loops instead of sleeping, so a
+/// training step's few hundred short loops start without a wake-up each. When the pool is
+/// busy (a loop inside a loop, or a second thread using the engine at the same time) they run
+/// on Dispatch's threads instead.
 @inline(__always)
 func parallelRanges(
     _ count: Int, costPerItem: Int, threads available: Int = BLASThreads.current, _ body: (Range<Int>) -> Void
@@ -15,11 +21,44 @@ func parallelRanges(
         return
     }
     withoutActuallyEscaping(body) { body in
-        let box = UncheckedBox(body)
-        DispatchQueue.concurrentPerform(iterations: threads) { t in
-            let lo = count * t / threads, hi = count * (t + 1) / threads
-            if lo < hi { box.value(lo..<hi) }
+        var job = RangeJob(count: count, threads: threads, body: body)
+        let ran = withUnsafeMutablePointer(to: &job) { ck_pool_run(threads, runRangeShare, $0) }
+        if ran != 0 {  // the pool is busy (a nested loop, or another thread's): Dispatch's threads
+            let box = UncheckedBox(job)
+            DispatchQueue.concurrentPerform(iterations: threads) { box.value.runShare($0) }
         }
+    }
+}
+
+/// `0..<count` cut into `threads` contiguous shares; share t runs `body` on its range.
+private struct RangeJob {
+    let count: Int, threads: Int
+    let body: (Range<Int>) -> Void
+
+    func runShare(_ t: Int) {
+        let lo = count * t / threads, hi = count * (t + 1) / threads
+        if lo < hi { body(lo..<hi) }
+    }
+}
+
+/// The worker pool's entry point for a ``RangeJob``.
+private let runRangeShare: @convention(c) (UnsafeMutableRawPointer?, Int) -> Void = { context, t in
+    context!.assumingMemoryBound(to: RangeJob.self).pointee.runShare(t)
+}
+
+/// The engine's worker threads (`ck_pool_run` in CTensorKernels), which run the shares of
+/// every parallel loop after the first.
+///
+/// After finishing a share, a worker spins for ``spinMicroseconds`` before it sleeps: a
+/// training step separates its parallel loops by short serial stretches, and a sleeping
+/// worker would need a wake-up (tens of microseconds in a virtual machine) at every loop.
+/// The spinning shows as CPU time, not as lost wall-clock time; set it to 0 where another
+/// process needs the cores between the engine's loops.
+public enum WorkerPool {
+    /// Microseconds an idle worker spins before it sleeps (default 200; 0: sleep at once).
+    public static var spinMicroseconds: Int {
+        get { Int(ck_pool_spin_microseconds()) }
+        set { ck_pool_set_spin_microseconds(newValue) }
     }
 }
 

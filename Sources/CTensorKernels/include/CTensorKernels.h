@@ -124,6 +124,24 @@ void ck_phase_split_row(float *dst, long count, const float *src, long srcCount,
 void ck_phase_merge_row(float *dst, long count, const float *const *phases, long stride, long first, long limit,
                         float bias);
 
+// MARK: Worker pool (WorkerPool.c)
+//
+// The engine's fork–join threads: idle workers spin for a short while before they sleep, so
+// the next parallel loop of a training step starts without a wake-up.
+
+/// One share of a parallel job: `task(context, index)`.
+typedef void (*ck_task)(void *context, long index);
+/// Runs task(context, i) for every i < count, index 0 on the calling thread and the others on
+/// the pool's workers, and returns when all are done (0). Returns −1 without running anything
+/// when the pool is busy (another thread's job, or a call from inside a task) or cannot start
+/// enough workers (more than 64 shares, or thread creation failed): the caller then runs the
+/// job another way.
+int ck_pool_run(long count, ck_task task, void *context);
+/// Microseconds an idle worker spins before it sleeps (default 200; 0: sleep at once).
+void ck_pool_set_spin_microseconds(long microseconds);
+/// The spin time now in use, in microseconds.
+long ck_pool_spin_microseconds(void);
+
 #ifdef __cplusplus
 }
 #endif
