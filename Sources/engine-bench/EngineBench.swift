@@ -33,6 +33,9 @@ struct EngineBench: ParsableCommand {
     @Option(help: "Threads of the tensor engine, and of PyTorch.")
     var threads = 2
 
+    @Option(help: "Microseconds the engine's idle worker threads spin before they sleep (0: sleep at once).")
+    var workerSpinMicroseconds = WorkerPool.spinMicroseconds
+
     @Option(help: "Seconds of timed steps per workload (after warm-up).")
     var seconds = 5.0
 
@@ -52,6 +55,7 @@ struct EngineBench: ParsableCommand {
         try OptionCheck.count(threads, "--threads", in: 1...OptionCheck.maximumThreads)
         try OptionCheck.positive(seconds, "--seconds", atMost: 3_600)
         try OptionCheck.count(repeats, "--repeats", in: 1...1_000)
+        try OptionCheck.count(workerSpinMicroseconds, "--worker-spin-microseconds", in: 0...1_000_000)
         try OptionCheck.positive(learningRate, "--learning-rate", atMost: 10)
         for workload in [only, memoryWorkload].compactMap({ $0 }) where Workload(rawValue: workload) == nil {
             throw ValidationError("unknown workload '\(workload)'; known: \(Workload.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -60,6 +64,7 @@ struct EngineBench: ParsableCommand {
 
     func run() throws {
         BLASThreads.set(threads)
+        WorkerPool.spinMicroseconds = workerSpinMicroseconds
         if !defaultAllocator { AllocatorTuning.retainFreedBuffers() }
         if let only {
             guard let workload = Workload(rawValue: only) else {
@@ -96,7 +101,8 @@ struct EngineBench: ParsableCommand {
                 ((a["samples_per_s"] as? Double) ?? 0) >= ((b["samples_per_s"] as? Double) ?? 0) ? a : b
             }
             for attempt in 0..<max(1, repeats) {
-                let run = try runChild(arguments: ["--only", workload.rawValue, "--threads", "\(threads)", "--seconds", "\(seconds)"]
+                let run = try runChild(arguments: ["--only", workload.rawValue, "--threads", "\(threads)", "--seconds", "\(seconds)",
+                                                   "--worker-spin-microseconds", "\(workerSpinMicroseconds)"]
                                        + (defaultAllocator ? ["--default-allocator"] : []))
                 ours = better(ours, run)
                 oursCPU = max(oursCPU, (run["samples_per_cpu_s"] as? Double) ?? 0)

@@ -24,7 +24,7 @@ struct MachineReport {
         let env = ProcessInfo.processInfo.environment
         return ["machine": cpuModel, "simd": simdLevel.description, "openblas_core": openBLASCore,
                 "openblas_coretype_env": env["OPENBLAS_CORETYPE"] ?? "", "cores": ProcessInfo.processInfo.activeProcessorCount,
-                "threads": BLASThreads.current, "sgemm_gflops": sgemmGigaflops,
+                "threads": BLASThreads.current, "worker_spin_us": WorkerPool.spinMicroseconds, "sgemm_gflops": sgemmGigaflops,
                 "convolution_chunk_kib": convolutionChunkFloats * 4 / 1024, "convolutions": convolutionMethod]
     }
 

@@ -61,6 +61,7 @@ struct CommandLineTests {
         ("engine-bench", ["--threads", "0"], "--threads"),
         ("engine-bench", ["--only", "no_such_workload"], "no_such_workload"),
         ("engine-bench", ["--learning-rate", "nan"], "--learning-rate"),
+        ("engine-bench", ["--worker-spin-microseconds", "-1"], "--worker-spin-microseconds"),
         ("system-check", ["--matrix-size", "0"], "--matrix-size"),
         ("system-check", ["--mesh-size", "nan"], "--mesh-size"),
         ("system-check", ["--grid-points", "2"], "--grid-points"),
