@@ -18,7 +18,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdint.h>
 #include <time.h>
 
 #define CK_POOL_MAX_WORKERS 63
@@ -138,14 +137,14 @@ int ck_pool_run(long count, ck_task task, void *context) {
         pthread_mutex_unlock(&pool_lock);
         return -1;
     }
-    unsigned long tickets[CK_POOL_MAX_WORKERS];
+    // Only a thread holding `pool_lock` writes `posted`, so a worker's job is done when its
+    // `completed` catches up with it.
     for (long k = 1; k < count; k++) {
         struct ck_worker *w = &workers[k - 1];
         w->task = task;
         w->context = context;
         w->index = k;
-        tickets[k - 1] = atomic_load_explicit(&w->posted, memory_order_relaxed) + 1;
-        atomic_store(&w->posted, tickets[k - 1]);
+        atomic_store(&w->posted, atomic_load_explicit(&w->posted, memory_order_relaxed) + 1);
         if (atomic_load(&w->sleeping)) {
             pthread_mutex_lock(&w->lock);
             pthread_cond_signal(&w->wake);
@@ -155,7 +154,8 @@ int ck_pool_run(long count, ck_task task, void *context) {
     task(context, 0);
     for (long k = 1; k < count; k++) {
         struct ck_worker *w = &workers[k - 1];
-        for (unsigned i = 1; atomic_load_explicit(&w->completed, memory_order_acquire) != tickets[k - 1]; i++) {
+        unsigned long posted = atomic_load_explicit(&w->posted, memory_order_relaxed);
+        for (unsigned i = 1; atomic_load_explicit(&w->completed, memory_order_acquire) != posted; i++) {
             ck_cpu_relax();
             if ((i & 1023) == 0) sched_yield();
         }
